@@ -1,0 +1,59 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { CordonConfig } from '@app/config';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AccessPolicyRegistry } from './common/access-policy.registry.js';
+import { Clock } from './common/clock.js';
+import { CONFIG, LOGGER } from './common/tokens.js';
+import { graphqlOptions } from './graphql.config.js';
+import { AuditModule } from './modules/audit/audit.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { ExchangeKeyModule } from './modules/exchange-key/exchange-key.module.js';
+import { HealthController } from './modules/health/health.controller.js';
+import { MembersModule } from './modules/members/members.module.js';
+import { PrincipalsModule } from './modules/principals/principals.module.js';
+
+export interface AppContext {
+  config: CordonConfig;
+  dataSource: DataSource;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** What every module may inject: settings, the data source, the logger and the clock. */
+@Global()
+@Module({})
+class CoreModule {
+  static register(ctx: AppContext): DynamicModule {
+    const providers = [
+      { provide: CONFIG, useValue: ctx.config },
+      { provide: LOGGER, useValue: ctx.logger },
+      { provide: DataSource, useValue: ctx.dataSource },
+      { provide: Clock, useValue: ctx.clock ?? new Clock() },
+    ];
+    return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(ctx: AppContext): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.register(ctx),
+        DiscoveryModule,
+        GraphQLModule.forRoot(graphqlOptions(ctx.config, ctx.logger)),
+        AuditModule,
+        AuthModule,
+        ExchangeKeyModule,
+        MembersModule,
+        PrincipalsModule,
+      ],
+      controllers: [HealthController],
+      providers: [AccessPolicyRegistry],
+    };
+  }
+}

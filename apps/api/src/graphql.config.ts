@@ -1,0 +1,54 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { CordonConfig } from '@app/config';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { Logger } from 'pino';
+import { errorFormatter } from './common/format-error.js';
+
+/** Tokens in one GraphQL document; large batches travel as variables, which do not count. */
+const MAX_TOKENS = 5000;
+
+/**
+ * A document refused before execution (syntax, validation, armor limits) is the client's error:
+ * answer 400, not the 500 Apollo gives when a plugin refuses it during parsing.
+ */
+const clientErrorStatus: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const { errors, data } = response.body.singleResult;
+        const codes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+        if (data === undefined && errors?.length && errors.every((e) => codes.has(String(e.extensions?.code)))) {
+          response.http.status = 400;
+        }
+      },
+    };
+  },
+};
+
+/** Apollo, code-first, with graphql-armor's depth, alias, cost and token limits. */
+export function graphqlOptions(config: CordonConfig, logger: Logger): ApolloDriverConfig {
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.maxQueryDepth },
+    maxAliases: { n: config.maxAliases },
+    costLimit: { maxCost: config.maxQueryCost },
+    maxTokens: { n: MAX_TOKENS },
+    maxDirectives: { n: 20 },
+    blockFieldSuggestion: { enabled: true },
+  }).protect();
+  return {
+    driver: ApolloDriver,
+    path: '/graphql',
+    autoSchemaFile: true,
+    sortSchema: true,
+    playground: false,
+    introspection: true,
+    fieldResolverEnhancers: ['guards'],
+    formatError: errorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    plugins: [...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>), clientErrorStatus],
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
+  };
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import canonicalize from 'canonicalize';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock.js';
+import type { Caller } from '../../common/caller.js';
+
+/** Who did it: a caller, or nobody (the system at start-up, an unauthenticated request). */
+export interface AuditActor {
+  principalId: string;
+  memberId: string;
+}
+
+export interface AuditEventInput {
+  /** dotted verb, e.g. `member.create`, `auth.refused` */
+  action: string;
+  actor: AuditActor | Caller | null;
+  /** the id of the thing acted on (member, principal, key …) */
+  subjectId?: string | null;
+  /** what happened; becomes part of the canonical bytes. No secrets, tokens or site URLs. */
+  data: Record<string, unknown>;
+}
+
+export interface RecordedEvent {
+  index: number;
+  at: string;
+  canonical: string;
+  leafHash: Buffer;
+}
+
+/** RFC 9162 leaf hash: SHA-256(0x00 || event bytes). */
+export function leafHash(canonical: string): Buffer {
+  return createHash('sha256').update(Buffer.from([0])).update(canonical, 'utf8').digest();
+}
+
+/**
+ * The one place audit events are written. Each event takes the next index under the single
+ * audit_head row lock, held until the caller's transaction commits, so indexes are gapless and
+ * in commit order across every process on the database; the event's bytes are RFC 8785
+ * canonical JSON stored exactly, with their leaf hash.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Records an event inside the caller's transaction: it commits or rolls back with the change. */
+  async record(manager: EntityManager, event: AuditEventInput): Promise<RecordedEvent> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('AuditService.record must run inside the transaction of the change it records');
+    }
+    const [{ idx }] = (await manager.query(
+      `WITH head AS (UPDATE audit_head SET size = size + 1 RETURNING size - 1 AS idx) SELECT idx FROM head`,
+    )) as {
+      idx: string;
+    }[];
+    const index = Number(idx);
+    const at = this.clock.now().toISOString();
+    const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
+    const canonical = canonicalize({
+      v: 1,
+      index,
+      at,
+      action: event.action,
+      actor,
+      subject: event.subjectId ?? null,
+      data: event.data,
+    });
+    if (canonical === undefined) throw new Error('audit event is not serialisable');
+    const hash = leafHash(canonical);
+    await manager.query(
+      `INSERT INTO audit_event (idx, at, action, actor_principal_id, actor_member_id, subject_id, canonical, leaf_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [index, at, event.action, actor?.principal ?? null, actor?.member ?? null, event.subjectId ?? null, canonical, hash],
+    );
+    return { index, at, canonical, leafHash: hash };
+  }
+
+  /** Records an event that accompanies no other change (a refused sign-in). */
+  recordAlone(event: AuditEventInput): Promise<RecordedEvent> {
+    return this.dataSource.transaction((manager) => this.record(manager, event));
+  }
+}

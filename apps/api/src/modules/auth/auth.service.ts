@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CordonConfig } from '@app/config';
+import { type PublicJwk, TokenError, verifyBearerToken } from '@app/signing';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { Caller } from '../../common/caller.js';
+import { Clock } from '../../common/clock.js';
+import { CordonException } from '../../common/cordon.exception.js';
+import type { MemberKind, Role } from '../../common/roles.js';
+import { CONFIG, LOGGER } from '../../common/tokens.js';
+import { AuditService } from '../audit/audit.service.js';
+
+interface KeyRow {
+  kid: string;
+  public_jwk: PublicJwk;
+  principal_id: string;
+  roles: Role[];
+  disabled: boolean;
+  member_id: string;
+  member_kind: MemberKind;
+  suspended: boolean;
+}
+
+/** last_used_at is kept to the minute: at most one write per key per minute per process. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Turns an Authorization header into a Caller (SPEC 2) or refuses it with UNAUTHENTICATED,
+ * writing one audit event per refusal. The client learns nothing about why.
+ */
+@Injectable()
+export class AuthService {
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: CordonConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async authenticate(authorization: string | string[] | undefined): Promise<Caller> {
+    let row: KeyRow | undefined;
+    try {
+      if (typeof authorization !== 'string') throw new TokenError('missing Authorization header');
+      const match = /^Bearer ([^\s]+)$/i.exec(authorization.trim());
+      if (!match) throw new TokenError('Authorization is not "Bearer <token>"');
+      const verified = await verifyBearerToken(match[1], {
+        audience: this.config.audience,
+        now: () => this.clock.epochSeconds(),
+        resolveKey: async (kid) => {
+          row = await this.activeKey(kid);
+          return row ? { publicJwk: row.public_jwk, principalId: row.principal_id } : null;
+        },
+      });
+      if (!row) throw new TokenError('unknown key', verified.kid);
+      if (row.suspended) throw new TokenError('member suspended', verified.kid);
+      if (row.disabled) throw new TokenError('principal disabled', verified.kid);
+      this.touch(row.kid);
+      return {
+        principalId: row.principal_id,
+        memberId: row.member_id,
+        memberKind: row.member_kind,
+        roles: new Set(row.roles),
+        kid: row.kid,
+      };
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      await this.refused(err, row);
+      throw CordonException.unauthenticated();
+    }
+  }
+
+  private async activeKey(kid: string): Promise<KeyRow | undefined> {
+    const rows = (await this.dataSource.query(
+      `SELECT k.kid, k.public_jwk, p.id AS principal_id, p.roles, p.disabled,
+              m.id AS member_id, m.kind AS member_kind, m.suspended
+         FROM principal_key k
+         JOIN principal p ON p.id = k.principal_id
+         JOIN member m ON m.id = p.member_id
+        WHERE k.kid = $1 AND k.status = 'ACTIVE'`,
+      [kid],
+    )) as KeyRow[];
+    return rows[0];
+  }
+
+  /** Records the refusal: reason and kid, never the token. */
+  private async refused(err: TokenError, row: KeyRow | undefined): Promise<void> {
+    const kid = err.kid ? err.kid.slice(0, 128) : null;
+    this.logger.info({ reason: err.reason, kid }, 'authentication refused');
+    try {
+      await this.audit.recordAlone({
+        action: 'auth.refused',
+        actor: null,
+        // Only a verified signature proves who tried; otherwise the kid is just a claim.
+        subjectId: row ? row.principal_id : null,
+        data: { reason: err.reason, kid },
+      });
+    } catch (auditErr) {
+      this.logger.error({ err: auditErr }, 'could not audit a refused sign-in');
+      throw auditErr;
+    }
+  }
+
+  private touch(kid: string): void {
+    const now = this.clock.now().getTime();
+    const last = this.lastUsedWritten.get(kid);
+    if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
+    this.lastUsedWritten.set(kid, now);
+    if (this.lastUsedWritten.size > 10_000) this.lastUsedWritten.clear();
+    this.dataSource
+      .query(`UPDATE principal_key SET last_used_at = $2 WHERE kid = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, [
+        kid,
+        new Date(now),
+      ])
+      .catch((e: unknown) => this.logger.warn({ err: e }, 'could not record key use'));
+  }
+}

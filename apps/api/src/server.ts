@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { CordonConfig } from '@app/config';
+import { createDataSource, EmbeddedDatabase, migrate } from '@app/database';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { AppModule } from './app.module.js';
+import type { Clock } from './common/clock.js';
+import { HttpErrorFilter } from './common/http-error.filter.js';
+import { InputValidationPipe } from './common/input-validation.pipe.js';
+import { createLogger, PinoNestLogger } from './common/logger.js';
+import { ENTITIES } from './entities.js';
+
+export interface CordonServer {
+  app: NestFastifyApplication;
+  dataSource: DataSource;
+  /** http://host:port of the listening server */
+  url: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Opens the database (embedded when DATABASE_URL is unset), migrates it, and returns a data source. */
+export async function openDatabase(
+  config: CordonConfig,
+  logger: Logger,
+): Promise<{ dataSource: DataSource; close(): Promise<void> }> {
+  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase({ dataDir: config.dataDir, log: (m, x) => logger.info(x ?? {}, m) });
+  try {
+    const url = config.databaseUrl ?? (await embedded!.start());
+    const dataSource = createDataSource({ url, entities: ENTITIES, poolSize: config.dbPoolSize });
+    await dataSource.initialize();
+    try {
+      const applied = await migrate(dataSource);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    } catch (err) {
+      await dataSource.destroy();
+      throw err;
+    }
+    return {
+      dataSource,
+      async close() {
+        if (dataSource.isInitialized) await dataSource.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts the whole service and listens; `close()` stops it in order (HTTP, pool, database). */
+export async function startServer(config: CordonConfig, options: ServerOptions = {}): Promise<CordonServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase(config, logger);
+  let app: NestFastifyApplication | undefined;
+  try {
+    const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes });
+    app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.register({ config, dataSource: db.dataSource, logger, clock: options.clock }),
+      adapter,
+      { logger: new PinoNestLogger(logger), abortOnError: false },
+    );
+    app.useGlobalPipes(new InputValidationPipe());
+    app.useGlobalFilters(new HttpErrorFilter(logger, config.maxBodyBytes));
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url }, 'Cordon is listening');
+    const started = app;
+    return {
+      app: started,
+      dataSource: db.dataSource,
+      url,
+      logger,
+      async close() {
+        await started.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

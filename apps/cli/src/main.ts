@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+import { promises as fs } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  generateSigningKey,
+  JwkError,
+  newKeyEncryptionKey,
+  parsePrivateJwk,
+  type PrivateJwk,
+  publicPart,
+  signBearerToken,
+  type SigningAlg,
+} from '@app/signing';
+
+/**
+ * `cordon`: the command-line tool for members and operators. Private keys stay in files on the
+ * member's machine; the service only ever sees public keys and signatures.
+ */
+const program = new Command();
+program.name('cordon').description('Cordon risk-signal exchange: keys, tokens and GraphQL calls').showHelpAfterError();
+
+function fail(message: string): never {
+  process.stderr.write(`cordon: ${message}\n`);
+  process.exit(1);
+}
+
+async function readKey(file: string): Promise<PrivateJwk> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  try {
+    return await parsePrivateJwk(JSON.parse(text));
+  } catch (err) {
+    fail(`${file} is not a Cordon private key: ${err instanceof JwkError ? err.message : 'not JSON'}`);
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+interface ApiOptions {
+  key: string;
+  url: string;
+  audience: string;
+}
+
+const keyOption = () => new Option('--key <file>', 'private JWK file made by `cordon keygen`').env('CORDON_KEY').makeOptionMandatory();
+const urlOption = () => new Option('--url <url>', 'base URL of the Cordon service').env('CORDON_URL').default('http://127.0.0.1:3000');
+const audienceOption = () => new Option('--audience <aud>', 'the service audience (CORDON_AUDIENCE)').env('CORDON_AUDIENCE').default('cordon');
+
+async function callGraphql(options: ApiOptions, query: string, variables: Record<string, unknown> = {}): Promise<unknown> {
+  const key = await readKey(options.key);
+  const token = await signBearerToken(key, { audience: options.audience, lifetimeSeconds: 60 });
+  let response: Response;
+  try {
+    response = await fetch(new URL('/graphql', options.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (err) {
+    fail(`cannot reach ${options.url}: ${(err as Error).message}`);
+  }
+  const body = (await response.json().catch(() => undefined)) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } | undefined;
+  if (!body) fail(`${options.url} answered HTTP ${response.status} without a GraphQL body`);
+  if (body.errors?.length) {
+    for (const e of body.errors) process.stderr.write(`error ${e.extensions?.code ?? ''}: ${e.message}\n`);
+    process.stdout.write(JSON.stringify(body.data ?? null, null, 2) + '\n');
+    process.exit(2);
+  }
+  return body.data;
+}
+
+program
+  .command('keygen')
+  .description('make a new key pair: the private JWK goes to --out (mode 0600); the public JWK and kid are printed')
+  .addOption(new Option('--alg <alg>', 'signature algorithm').choices(['ES256', 'EdDSA']).default('ES256'))
+  .requiredOption('--out <file>', 'where to write the private JWK')
+  .option('--force', 'overwrite an existing file')
+  .action(async (opts: { alg: SigningAlg; out: string; force?: boolean }) => {
+    const { privateJwk, publicJwk } = await generateSigningKey(opts.alg);
+    try {
+      await fs.writeFile(opts.out, JSON.stringify(privateJwk, null, 2) + '\n', { mode: 0o600, flag: opts.force ? 'w' : 'wx' });
+      await fs.chmod(opts.out, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') fail(`${opts.out} exists; choose another file or pass --force`);
+      fail(`cannot write ${opts.out}: ${(err as Error).message}`);
+    }
+    process.stderr.write(`private key written to ${opts.out} (keep it secret); kid ${publicJwk.kid}\n`);
+    process.stdout.write(JSON.stringify(publicJwk) + '\n');
+  });
+
+program
+  .command('jwk')
+  .description('print the public JWK of a private key file (for createPrincipal or CORDON_BOOTSTRAP_ADMIN_JWK)')
+  .addOption(keyOption())
+  .action(async (opts: { key: string }) => {
+    process.stdout.write(JSON.stringify(publicPart(await readKey(opts.key))) + '\n');
+  });
+
+program
+  .command('token')
+  .description('print a bearer token signed by your key (SPEC 2), for `Authorization: Bearer <token>`')
+  .addOption(keyOption())
+  .addOption(audienceOption())
+  .addOption(new Option('--lifetime <seconds>', 'token lifetime, at most 300').argParser(positiveInt).default(120))
+  .option('--sub <principalId>', 'optional subject: your principal id')
+  .action(async (opts: { key: string; audience: string; lifetime: number; sub?: string }) => {
+    if (opts.lifetime > 300) fail('--lifetime: the service refuses tokens that live longer than 300 seconds');
+    const key = await readKey(opts.key);
+    process.stdout.write((await signBearerToken(key, { audience: opts.audience, lifetimeSeconds: opts.lifetime, subject: opts.sub })) + '\n');
+  });
+
+program
+  .command('me')
+  .description('ask the service who your key belongs to')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions) => {
+    const data = await callGraphql(
+      opts,
+      `{ me { id name roles member { id name kind suspended } keys { kid alg status createdAt lastUsedAt } } }`,
+    );
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  });
+
+program
+  .command('graphql')
+  .description('run any GraphQL query or mutation, signed by your key')
+  .argument('<query>', 'the GraphQL document, or @file to read it from a file')
+  .option('--variables <json>', 'variables as JSON, or @file', '{}')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (query: string, opts: ApiOptions & { variables: string }) => {
+    const read = async (v: string) => (v.startsWith('@') ? fs.readFile(v.slice(1), 'utf8') : v);
+    let variables: Record<string, unknown>;
+    try {
+      variables = JSON.parse(await read(opts.variables)) as Record<string, unknown>;
+    } catch {
+      fail('--variables: not valid JSON');
+    }
+    const data = await callGraphql(opts, await read(query), variables);
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  });
+
+program
+  .command('secret')
+  .description('print a new 32-byte key-encryption key for CORDON_KEY_ENCRYPTION_KEY')
+  .action(() => {
+    process.stdout.write(newKeyEncryptionKey() + '\n');
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Every setting the service reads, validated once at start-up. A bad value stops start-up with
+ * a ConfigError that names the setting and the reason; nothing else reads process.env.
+ */
+export interface CordonConfig {
+  /** HTTP port (PORT, default 3000). */
+  port: number;
+  /** Interface to listen on (HOST, default 127.0.0.1). */
+  host: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined means the embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  /** Where the embedded PostgreSQL keeps its cluster (CORDON_DATA_DIR, default ./data). */
+  dataDir: string;
+  /** Expected `aud` of every bearer token (CORDON_AUDIENCE, default cordon). */
+  audience: string;
+  /** Public JWK of the first administrator (CORDON_BOOTSTRAP_ADMIN_JWK), parsed JSON. */
+  bootstrapAdminJwk?: Record<string, unknown>;
+  /** Algorithm of a newly generated exchange signing key (CORDON_EXCHANGE_KEY_ALG). */
+  exchangeKeyAlg: 'ES256' | 'EdDSA';
+  /** File holding the exchange's private JWK instead of the database (CORDON_EXCHANGE_KEY_FILE). */
+  exchangeKeyFile?: string;
+  /** 32-byte key that encrypts the exchange private key at rest (CORDON_KEY_ENCRYPTION_KEY[_FILE]). */
+  keyEncryptionKey?: Uint8Array;
+  /** pino level (LOG_LEVEL, default info). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest request body accepted, in bytes (CORDON_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** GraphQL abuse limits (CORDON_MAX_QUERY_DEPTH, CORDON_MAX_ALIASES, CORDON_MAX_QUERY_COST). */
+  maxQueryDepth: number;
+  maxAliases: number;
+  maxQueryCost: number;
+  /** Connections in the pool of each API process (CORDON_DB_POOL_SIZE). */
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid setting ${setting}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(name, `must be a whole number between ${min} and ${max}, got "${raw}"`);
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function enumSetting<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw.trim())) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw.trim() as T;
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Never echo the value: it may carry a password.
+    throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must use the postgres:// or postgresql:// scheme, got "${url.protocol}"`);
+  }
+  if (!url.pathname || url.pathname === '/') {
+    throw new ConfigError('DATABASE_URL', 'must name a database (postgres://host:port/<database>)');
+  }
+  return raw;
+}
+
+function bootstrapJwk(env: Env): Record<string, unknown> | undefined {
+  const raw = env.CORDON_BOOTSTRAP_ADMIN_JWK?.trim();
+  if (!raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('CORDON_BOOTSTRAP_ADMIN_JWK', 'is not valid JSON (expected a public JWK object)');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('CORDON_BOOTSTRAP_ADMIN_JWK', 'must be a JSON object (a public JWK)');
+  }
+  if ('d' in parsed) {
+    // The value itself is never logged or echoed.
+    throw new ConfigError(
+      'CORDON_BOOTSTRAP_ADMIN_JWK',
+      'holds a private key (member "d"); give the public JWK only and keep the private key file to yourself',
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function keyEncryptionKey(env: Env): Uint8Array | undefined {
+  const inline = env.CORDON_KEY_ENCRYPTION_KEY?.trim();
+  const file = env.CORDON_KEY_ENCRYPTION_KEY_FILE?.trim();
+  if (inline && file) {
+    throw new ConfigError('CORDON_KEY_ENCRYPTION_KEY', 'give either CORDON_KEY_ENCRYPTION_KEY or CORDON_KEY_ENCRYPTION_KEY_FILE, not both');
+  }
+  let name = 'CORDON_KEY_ENCRYPTION_KEY';
+  let text = inline;
+  if (file) {
+    name = 'CORDON_KEY_ENCRYPTION_KEY_FILE';
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(name, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  }
+  if (!text) return undefined;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) {
+    throw new ConfigError(name, 'must be 32 random bytes in base64url (43 characters), e.g. from `cordon secret`');
+  }
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}
+
+export function loadConfig(env: Env = process.env): CordonConfig {
+  const audience = (env.CORDON_AUDIENCE ?? '').trim() || 'cordon';
+  if (audience.length > 256) throw new ConfigError('CORDON_AUDIENCE', 'must be at most 256 characters');
+  const host = (env.HOST ?? '').trim() || '127.0.0.1';
+  const dataDir = path.resolve((env.CORDON_DATA_DIR ?? '').trim() || './data');
+  const exchangeKeyFile = env.CORDON_EXCHANGE_KEY_FILE?.trim() || undefined;
+  return {
+    port: intSetting(env, 'PORT', 3000, 0, 65535),
+    host,
+    databaseUrl: databaseUrl(env),
+    dataDir,
+    audience,
+    bootstrapAdminJwk: bootstrapJwk(env),
+    exchangeKeyAlg: enumSetting(env, 'CORDON_EXCHANGE_KEY_ALG', ['ES256', 'EdDSA'] as const, 'ES256'),
+    exchangeKeyFile: exchangeKeyFile ? path.resolve(exchangeKeyFile) : undefined,
+    keyEncryptionKey: keyEncryptionKey(env),
+    logLevel: enumSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    maxBodyBytes: intSetting(env, 'CORDON_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxQueryDepth: intSetting(env, 'CORDON_MAX_QUERY_DEPTH', 8, 2, 100),
+    maxAliases: intSetting(env, 'CORDON_MAX_ALIASES', 15, 1, 1000),
+    maxQueryCost: intSetting(env, 'CORDON_MAX_QUERY_COST', 5000, 10, 1_000_000),
+    dbPoolSize: intSetting(env, 'CORDON_DB_POOL_SIZE', 10, 1, 500),
+  };
+}

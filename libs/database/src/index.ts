@@ -1,0 +1,3 @@
+export * from './data-source.js';
+export * from './embedded.js';
+export { MIGRATIONS } from './migrations/index.js';

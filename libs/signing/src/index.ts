@@ -1,0 +1,3 @@
+export * from './jwk.js';
+export * from './token.js';
+export * from './sealed-key.js';

@@ -1,0 +1,134 @@
+import * as jose from 'jose';
+import { isSigningAlg, type PrivateJwk, type PublicJwk, type SigningAlg } from './jwk.js';
+
+/** SPEC 2: a bearer token lives at most this long (exp - iat), with this much clock skew. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 300;
+export const CLOCK_SKEW_SECONDS = 60;
+/** Far above any honest token; stops huge inputs before any parsing. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** Header members a bearer token may carry; anything else (jwk, jku, x5u, x5c, crit …) is refused. */
+const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ']);
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * A refused token. `reason` is for the audit log and the operator, never for the client, who
+ * learns only UNAUTHENTICATED.
+ */
+export class TokenError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly kid?: string,
+  ) {
+    super(reason);
+    this.name = 'TokenError';
+  }
+}
+
+export interface TokenKey {
+  publicJwk: PublicJwk;
+  principalId: string;
+}
+
+export interface VerifyTokenOptions {
+  audience: string;
+  /** Finds the ACTIVE key with this thumbprint, or null. */
+  resolveKey: (kid: string) => Promise<TokenKey | null>;
+  /** Seconds since the epoch; injectable so tests can move time. */
+  now?: () => number;
+}
+
+export interface VerifiedToken {
+  kid: string;
+  principalId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Peeks at the header without trusting it: the kid to audit a refusal under, if well-formed. */
+function readHeader(token: string): jose.ProtectedHeaderParameters {
+  try {
+    return jose.decodeProtectedHeader(token);
+  } catch {
+    throw new TokenError('malformed token header');
+  }
+}
+
+/**
+ * Verifies a principal's self-signed bearer token exactly as SPEC 2 says: alg ES256/EdDSA only,
+ * kid = thumbprint of an active key, aud, iat, exp with exp - iat <= 300 s and 60 s skew,
+ * optional sub equal to the key's principal. Throws TokenError on anything else.
+ */
+export async function verifyBearerToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token too long');
+  if (token.split('.').length !== 3) throw new TokenError('not a compact JWS');
+  const header = readHeader(token);
+  const extra = Object.keys(header).filter((k) => !ALLOWED_HEADER.has(k));
+  if (extra.length > 0) throw new TokenError(`header member not allowed: ${extra.join(', ').slice(0, 64)}`);
+  if (!isSigningAlg(header.alg)) throw new TokenError(`alg not allowed: ${String(header.alg).slice(0, 16)}`);
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new TokenError('kid missing or malformed');
+  if (header.typ !== undefined && header.typ !== 'JWT') throw new TokenError('typ must be JWT when given', header.kid);
+  const kid = header.kid;
+  const found = await options.resolveKey(kid);
+  if (!found) throw new TokenError('unknown or revoked key', kid);
+  if (found.publicJwk.alg !== header.alg) throw new TokenError('alg does not match the key', kid);
+
+  const now = options.now ? options.now() : Math.floor(Date.now() / 1000);
+  let payload: jose.JWTPayload;
+  try {
+    const key = await jose.importJWK({ ...found.publicJwk }, found.publicJwk.alg);
+    ({ payload } = await jose.jwtVerify(token, key, {
+      algorithms: [found.publicJwk.alg],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      currentDate: new Date(now * 1000),
+      requiredClaims: ['iat', 'exp', 'aud'],
+    }));
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
+    throw new TokenError(`verification failed (${code})`, kid);
+  }
+  const { aud, iat, exp, sub } = payload;
+  const audOk = aud === options.audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === options.audience);
+  if (!audOk) throw new TokenError('wrong audience', kid);
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('iat and exp must be numbers', kid);
+  if (exp <= iat) throw new TokenError('exp must be after iat', kid);
+  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw new TokenError('lifetime over 300 seconds', kid);
+  if (iat > now + CLOCK_SKEW_SECONDS) throw new TokenError('issued in the future', kid);
+  if (sub !== undefined && sub !== found.principalId) throw new TokenError('sub is not the key owner', kid);
+  return { kid, principalId: found.principalId, issuedAt: iat, expiresAt: exp };
+}
+
+/** Makes a bearer token for a principal (what `cordon token` prints). */
+export async function signBearerToken(
+  privateJwk: PrivateJwk,
+  options: { audience: string; lifetimeSeconds?: number; subject?: string; now?: number },
+): Promise<string> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const lifetime = options.lifetimeSeconds ?? 120;
+  const key = await jose.importJWK(privateJwk, privateJwk.alg);
+  const jwt = new jose.SignJWT({})
+    .setProtectedHeader({ alg: privateJwk.alg, kid: privateJwk.kid, typ: 'JWT' })
+    .setAudience(options.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetime);
+  if (options.subject) jwt.setSubject(options.subject);
+  return jwt.sign(key);
+}
+
+/** Signs any JSON payload as a compact JWS with the given private key (receipts, checkpoints). */
+export async function signCompact(privateJwk: PrivateJwk, payload: unknown, typ: string): Promise<string> {
+  const key = await jose.importJWK(privateJwk, privateJwk.alg);
+  return new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: privateJwk.alg as SigningAlg, kid: privateJwk.kid, typ })
+    .sign(key);
+}
+
+/** Verifies a compact JWS against one of a set of public keys (e.g. the exchange JWKS). */
+export async function verifyCompact(jws: string, keys: PublicJwk[]): Promise<{ payload: unknown; kid: string }> {
+  const header = jose.decodeProtectedHeader(jws);
+  const jwk = keys.find((k) => k.kid === header.kid);
+  if (!jwk || header.alg !== jwk.alg) throw new TokenError('no such key in the key set');
+  const key = await jose.importJWK({ ...jwk }, jwk.alg);
+  const { payload } = await jose.compactVerify(jws, key, { algorithms: [jwk.alg] });
+  return { payload: JSON.parse(new TextDecoder().decode(payload)), kid: jwk.kid };
+}
