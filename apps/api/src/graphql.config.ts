@@ -33,7 +33,9 @@ export function graphqlOptions(config: CordonConfig, logger: Logger): ApolloDriv
     maxDepth: { n: config.maxQueryDepth },
     maxAliases: { n: config.maxAliases },
     costLimit: { maxCost: config.maxQueryCost },
-    maxTokens: { n: MAX_TOKENS },
+    // armor's token limit re-parses in a plugin hook, which turns every syntax error into a 500;
+    // graphql-js enforces the same limit in its own parser (parseOptions below), answered as a 400.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 20 },
     blockFieldSuggestion: { enabled: true },
   }).protect();
@@ -50,5 +52,6 @@ export function graphqlOptions(config: CordonConfig, logger: Logger): ApolloDriv
     plugins: [...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>), clientErrorStatus],
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: MAX_TOKENS },
   };
 }

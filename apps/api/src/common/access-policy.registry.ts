@@ -41,10 +41,11 @@ export class AccessPolicyRegistry implements OnModuleInit {
       const proto = Object.getPrototypeOf(instance) as object;
       for (const method of this.scanner.getAllMethodNames(proto)) {
         const handler = (proto as Record<string, unknown>)[method] as () => unknown;
-        const name = this.reflector.get<string | undefined>(RESOLVER_NAME, handler);
-        if (!name) continue;
-        const isField = this.reflector.get<boolean | undefined>(RESOLVE_PROPERTY, handler);
-        const type = isField ? 'field' : (this.reflector.get<string | undefined>(RESOLVER_TYPE, handler) ?? 'field');
+        const isField = this.reflector.get<boolean | undefined>(RESOLVE_PROPERTY, handler) === true;
+        const rootType = this.reflector.get<string | undefined>(RESOLVER_TYPE, handler);
+        if (!isField && !rootType) continue;
+        const type = isField ? 'field' : rootType!;
+        const name = this.reflector.get<string | undefined>(RESOLVER_NAME, handler) ?? method;
         const policy =
           this.reflector.get<AccessPolicy | undefined>(ACCESS_POLICY, handler) ??
           this.reflector.get<AccessPolicy | undefined>(ACCESS_POLICY, wrapper.metatype as new () => unknown);
