@@ -61,7 +61,7 @@ export class PrincipalsService {
             disabled: false,
           }),
         );
-        await this.insertKey(em, principal.id, jwk);
+        await this.insertKey(em, principal.id, jwk, 'input.publicJwk');
         await this.audit.record(em, {
           action: 'principal.create',
           actor: caller,
@@ -102,9 +102,13 @@ export class PrincipalsService {
     const why = text('reason', reason);
     return this.dataSource.transaction(async (em) => {
       const key = await em.getRepository(PrincipalKeyEntity).findOne({ where: { kid }, lock: { mode: 'pessimistic_write' } });
+      // A non-admin gets the same answer whether or not the kid exists: no probing of other members' keys.
+      this.mayManageKeysOf(caller, key?.principalId ?? null, 'kid');
       if (!key) throw CordonException.notFound('key', 'kid');
-      this.mayManageKeysOf(caller, key.principalId, 'kid');
       if (key.status === KeyStatus.REVOKED) throw CordonException.badInput('kid', 'the key is already revoked');
+      // Serialises revocations of one principal's keys, so two concurrent ones cannot both see
+      // "another key is still active" and leave it with none.
+      await em.query('SELECT id FROM principal WHERE id = $1 FOR UPDATE', [key.principalId]);
       if (key.principalId === caller.principalId) {
         const active = await em.getRepository(PrincipalKeyEntity).countBy({ principalId: key.principalId, status: KeyStatus.ACTIVE });
         if (active <= 1) throw CordonException.badInput('kid', 'this is your last active key; add a new key before revoking it');
@@ -173,7 +177,7 @@ export class PrincipalsService {
     });
   }
 
-  private mayManageKeysOf(caller: Caller, principalId: string, field = 'principalId'): void {
+  private mayManageKeysOf(caller: Caller, principalId: string | null, field = 'principalId'): void {
     if (principalId === caller.principalId || hasRole(caller, Role.ADMIN)) return;
     // Looks the same whether or not the principal exists: no probing of other members.
     throw CordonException.forbidden(`${field}: only an ADMIN or the principal itself may manage its keys`);
@@ -195,13 +199,13 @@ export class PrincipalsService {
     }
   }
 
-  private async insertKey(em: EntityManager, principalId: string, jwk: PublicJwk): Promise<PrincipalKeyEntity> {
+  private async insertKey(em: EntityManager, principalId: string, jwk: PublicJwk, field = 'publicJwk'): Promise<PrincipalKeyEntity> {
     const inserted = (await em.query(
       `INSERT INTO principal_key (kid, principal_id, alg, public_jwk, status)
        VALUES ($1, $2, $3, $4, 'ACTIVE') ON CONFLICT (kid) DO NOTHING RETURNING kid`,
       [jwk.kid, principalId, jwk.alg, JSON.stringify(jwk)],
     )) as unknown[];
-    if (inserted.length === 0) throw CordonException.badInput('publicJwk', `this key (kid ${jwk.kid}) is already registered`);
+    if (inserted.length === 0) throw CordonException.badInput(field, `this key (kid ${jwk.kid}) is already registered`);
     return em.getRepository(PrincipalKeyEntity).findOneByOrFail({ kid: jwk.kid });
   }
 
