@@ -10,15 +10,27 @@ export const MAX_TOKEN_LENGTH = 8192;
 /** Header members a bearer token may carry; anything else (jwk, jku, x5u, x5c, crit …) is refused. */
 const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ']);
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * Names a refusal reason may repeat. Anything else a client sends is summarised, so an
+ * unauthenticated caller cannot write text of its choice into the append-only audit log.
+ */
+const KNOWN_HEADER = new Set(['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'cty', 'b64', 'zip', 'epk', 'enc', 'url', 'nonce']);
+const KNOWN_ALG = new Set(['none', 'None', 'NONE', 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES384', 'ES512', 'ES256K', 'Ed25519', 'Ed448']);
+
+function nameOf(value: unknown, known: Set<string>): string {
+  return typeof value === 'string' && known.has(value) ? value : 'unrecognised';
+}
 
 /**
  * A refused token. `reason` is for the audit log and the operator, never for the client, who
- * learns only UNAUTHENTICATED.
+ * learns only UNAUTHENTICATED. `principalId` is set only once the token's signature has verified
+ * with the kid's key: before that the kid is just a claim and names nobody.
  */
 export class TokenError extends Error {
   constructor(
     readonly reason: string,
     readonly kid?: string,
+    readonly principalId?: string,
   ) {
     super(reason);
     this.name = 'TokenError';
@@ -64,10 +76,14 @@ export async function verifyBearerToken(token: string, options: VerifyTokenOptio
   if (token.split('.').length !== 3) throw new TokenError('not a compact JWS');
   const header = readHeader(token);
   const extra = Object.keys(header).filter((k) => !ALLOWED_HEADER.has(k));
-  if (extra.length > 0) throw new TokenError(`header member not allowed: ${extra.join(', ').slice(0, 64)}`);
-  if (!isSigningAlg(header.alg)) throw new TokenError(`alg not allowed: ${String(header.alg).slice(0, 16)}`);
+  if (extra.length > 0) {
+    throw new TokenError(`header member not allowed: ${[...new Set(extra.map((k) => nameOf(k, KNOWN_HEADER)))].join(', ')}`);
+  }
+  if (!isSigningAlg(header.alg)) throw new TokenError(`alg not allowed: ${nameOf(header.alg, KNOWN_ALG)}`);
   if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new TokenError('kid missing or malformed');
-  if (header.typ !== undefined && header.typ !== 'JWT') throw new TokenError('typ must be JWT when given', header.kid);
+  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
+    throw new TokenError('typ must be JWT when given', header.kid);
+  }
   const kid = header.kid;
   const found = await options.resolveKey(kid);
   if (!found) throw new TokenError('unknown or revoked key', kid);
@@ -85,16 +101,20 @@ export async function verifyBearerToken(token: string, options: VerifyTokenOptio
     }));
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
-    throw new TokenError(`verification failed (${code})`, kid);
+    // jose checks claims only after the signature has verified
+    const signed = code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+    throw new TokenError(`verification failed (${code})`, kid, signed ? found.principalId : undefined);
   }
+  // From here on the signature has verified: a refusal names the key's principal.
+  const refuse = (reason: string) => new TokenError(reason, kid, found.principalId);
   const { aud, iat, exp, sub } = payload;
   const audOk = aud === options.audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === options.audience);
-  if (!audOk) throw new TokenError('wrong audience', kid);
-  if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('iat and exp must be numbers', kid);
-  if (exp <= iat) throw new TokenError('exp must be after iat', kid);
-  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw new TokenError('lifetime over 300 seconds', kid);
-  if (iat > now + CLOCK_SKEW_SECONDS) throw new TokenError('issued in the future', kid);
-  if (sub !== undefined && sub !== found.principalId) throw new TokenError('sub is not the key owner', kid);
+  if (!audOk) throw refuse('wrong audience');
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw refuse('iat and exp must be numbers');
+  if (exp <= iat) throw refuse('exp must be after iat');
+  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw refuse('lifetime over 300 seconds');
+  if (iat > now + CLOCK_SKEW_SECONDS) throw refuse('issued in the future');
+  if (sub !== undefined && sub !== found.principalId) throw refuse('sub is not the key owner');
   return { kid, principalId: found.principalId, issuedAt: iat, expiresAt: exp };
 }
 

@@ -55,9 +55,9 @@ export class AuthService {
         },
       });
       if (!row) throw new TokenError('unknown key', verified.kid);
-      if (row.suspended) throw new TokenError('member suspended', verified.kid);
-      if (row.disabled) throw new TokenError('principal disabled', verified.kid);
-      this.touch(row.kid);
+      if (row.suspended) throw new TokenError('member suspended', verified.kid, verified.principalId);
+      if (row.disabled) throw new TokenError('principal disabled', verified.kid, verified.principalId);
+      await this.touch(row.kid);
       return {
         principalId: row.principal_id,
         memberId: row.member_id,
@@ -67,7 +67,7 @@ export class AuthService {
       };
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
-      await this.refused(err, row);
+      await this.refused(err);
       throw CordonException.unauthenticated();
     }
   }
@@ -86,7 +86,7 @@ export class AuthService {
   }
 
   /** Records the refusal: reason and kid, never the token. */
-  private async refused(err: TokenError, row: KeyRow | undefined): Promise<void> {
+  private async refused(err: TokenError): Promise<void> {
     const kid = err.kid ? err.kid.slice(0, 128) : null;
     this.logger.info({ reason: err.reason, kid }, 'authentication refused');
     try {
@@ -94,7 +94,7 @@ export class AuthService {
         action: 'auth.refused',
         actor: null,
         // Only a verified signature proves who tried; otherwise the kid is just a claim.
-        subjectId: row ? row.principal_id : null,
+        subjectId: err.principalId ?? null,
         data: { reason: err.reason, kid },
       });
     } catch (auditErr) {
@@ -103,13 +103,13 @@ export class AuthService {
     }
   }
 
-  private touch(kid: string): void {
+  private async touch(kid: string): Promise<void> {
     const now = this.clock.now().getTime();
     const last = this.lastUsedWritten.get(kid);
     if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
     this.lastUsedWritten.set(kid, now);
     if (this.lastUsedWritten.size > 10_000) this.lastUsedWritten.clear();
-    this.dataSource
+    await this.dataSource
       .query(`UPDATE principal_key SET last_used_at = $2 WHERE kid = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, [
         kid,
         new Date(now),
