@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parsePrivateJwk, verifyBearerToken } from '@app/signing';
+import { startTestApp, type TestApp } from '../support/server.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
+
+function cordon(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+}
+
+describe('cordon CLI (compiled, as a user runs it)', () => {
+  let app: TestApp;
+  let dir: string;
+  beforeAll(async () => {
+    app = await startTestApp();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cordon-cli-'));
+  });
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keygen writes a 0600 private JWK and prints the public JWK with its kid', async () => {
+    const out = path.join(dir, 'k.json');
+    const { stdout, stderr } = await cordon(['keygen', '--alg', 'EdDSA', '--out', out]);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const privateJwk = await parsePrivateJwk(JSON.parse(readFileSync(out, 'utf8')));
+    const publicJwk = JSON.parse(stdout);
+    expect(publicJwk).toEqual({ kty: 'OKP', crv: 'Ed25519', x: privateJwk.x, alg: 'EdDSA', kid: privateJwk.kid });
+    expect(publicJwk.d).toBeUndefined();
+    expect(stderr).toContain(privateJwk.kid);
+    await expect(cordon(['keygen', '--out', out])).rejects.toMatchObject({ stderr: expect.stringContaining('exists') });
+  });
+
+  it('token prints a bearer token the service accepts; me and graphql call the service with it', async () => {
+    const keyFile = path.join(dir, 'screener.json');
+    const { stdout: pub } = await cordon(['keygen', '--out', keyFile]);
+    const member = await app.gql('mutation { createMember(input: { name: "CLI Processor", kind: CARD_PROCESSOR }) { id } }');
+    const created = await app.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+      i: { memberId: member.data!.createMember.id, name: 'cli', roles: ['SCREENER'], publicJwk: JSON.parse(pub) },
+    });
+    const principalId = created.data!.createPrincipal.id;
+
+    const { stdout: token } = await cordon(['token', '--key', keyFile, '--lifetime', '60']);
+    const jwk = JSON.parse(pub);
+    const verified = await verifyBearerToken(token.trim(), {
+      audience: 'cordon',
+      resolveKey: async (kid) => (kid === jwk.kid ? { publicJwk: jwk, principalId } : null),
+    });
+    expect(verified.expiresAt - verified.issuedAt).toBe(60);
+
+    const { stdout: me } = await cordon(['me', '--key', keyFile, '--url', app.url]);
+    expect(JSON.parse(me).me).toMatchObject({ id: principalId, name: 'cli', roles: ['SCREENER'], member: { name: 'CLI Processor' } });
+
+    const { stdout: members } = await cordon(['graphql', '{ members { name } }'], { CORDON_KEY: keyFile, CORDON_URL: app.url });
+    expect(JSON.parse(members).members.map((m: { name: string }) => m.name)).toContain('CLI Processor');
+  });
+
+  it('graphql exits 2 and prints the error code when the service refuses', async () => {
+    const keyFile = path.join(dir, 'nobody.json');
+    await cordon(['keygen', '--out', keyFile]);
+    await expect(cordon(['me', '--key', keyFile, '--url', app.url])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('UNAUTHENTICATED'),
+    });
+  });
+
+  it('token refuses a lifetime the service would refuse', async () => {
+    const keyFile = path.join(dir, 'k.json');
+    await expect(cordon(['token', '--key', keyFile, '--lifetime', '301'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('300 seconds'),
+    });
+  });
+});
