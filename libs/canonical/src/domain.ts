@@ -1,0 +1,54 @@
+import { parse as parseHost } from 'tldts';
+import tr46 from 'tr46';
+import { fail } from './refusal.js';
+
+export interface Domain {
+  /** ASCII (punycode), lower-case, no trailing dot */
+  canonical: string;
+  /** The registrable domain (public suffix list, private suffixes included). */
+  registrable: string;
+  /**
+   * Parent domains from the nearest up to and including the registrable domain — the domains
+   * whose listing also covers this one. Empty when the domain is itself registrable.
+   */
+  parents: string[];
+}
+
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
+const IPV4ISH = /^(?:0x[0-9a-f]*|\d+)$/i;
+
+/** SPEC 3 DOMAIN: UTS-46 to ASCII, lower-case, trailing dot dropped; IPs and single labels refused. */
+export function parseDomain(input: string, field = 'value'): Domain {
+  let host = input.trim();
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host === '') fail('EMPTY', `${field}: a domain must not be empty`, field);
+  if (host.startsWith('[') || host.includes(':')) fail('IP_ADDRESS', `${field}: an IP address is not a domain`, field);
+  const ascii = tr46.toASCII(host, {
+    checkHyphens: true,
+    checkBidi: true,
+    checkJoiners: true,
+    useSTD3ASCIIRules: false,
+    verifyDNSLength: true,
+    transitionalProcessing: false,
+  });
+  if (ascii === null) fail('INVALID_DOMAIN', `${field}: not a valid internationalised domain name (UTS-46)`, field);
+  const labels = ascii.split('.');
+  if (labels.some((l) => l === '')) fail('INVALID_DOMAIN', `${field}: has an empty label`, field);
+  const bad = labels.find((l) => !LABEL.test(l));
+  if (bad !== undefined) {
+    fail('INVALID_DOMAIN', `${field}: label "${bad.slice(0, 63)}" may hold only letters, digits, - and _, not at its ends`, field);
+  }
+  if (IPV4ISH.test(labels[labels.length - 1])) fail('IP_ADDRESS', `${field}: an IP address is not a domain`, field);
+  if (labels.length < 2) fail('SINGLE_LABEL', `${field}: "${ascii}" has a single label; give a full domain name`, field);
+  const info = parseHost(ascii, { allowPrivateDomains: true, extractHostname: false });
+  if (!info.domain) {
+    fail('PUBLIC_SUFFIX', `${field}: "${ascii}" is a public suffix (like co.uk), under which anyone can register`, field);
+  }
+  const parents: string[] = [];
+  for (let i = 1; i < labels.length; i++) {
+    const parent = labels.slice(i).join('.');
+    if (parent.length < info.domain.length) break;
+    parents.push(parent);
+  }
+  return { canonical: ascii, registrable: info.domain, parents };
+}

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { fingerprint, matchKeys, parse, siteFingerprint, type CanonicalIndicator, type ParseResult } from './index.js';
+
+function ok(result: ParseResult): CanonicalIndicator {
+  if (!result.ok) throw new Error(`refused: ${result.code} ${result.message}`);
+  return result;
+}
+
+function refusal(result: ParseResult) {
+  if (result.ok) throw new Error(`accepted: ${result.canonical}`);
+  return result;
+}
+
+describe('fingerprint (SPEC 3)', () => {
+  it('is lower-case hex SHA-256 of kind|network|canonical, network empty where none', () => {
+    const expected = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+    expect(fingerprint('WALLET_ADDRESS', 'bitcoin', 'bc1qx')).toBe(expected('WALLET_ADDRESS|bitcoin|bc1qx'));
+    expect(fingerprint('DOMAIN', null, 'xn--bcher-kva.example')).toBe(expected('DOMAIN||xn--bcher-kva.example'));
+    const parsed = ok(parse('DOMAIN', 'Bücher.example'));
+    expect(parsed.fingerprint).toBe(expected('DOMAIN||xn--bcher-kva.example'));
+    expect(parsed.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a reported site’s fingerprint is the SHA-256 of its normalised URL', () => {
+    const site = siteFingerprint('HTTPS://Example.COM:443/Path#x');
+    expect(site).toEqual({ canonical: 'https://example.com/Path', fingerprint: createHash('sha256').update('https://example.com/Path').digest('hex') });
+  });
+});
+
+describe('wallet addresses', () => {
+  it.each([
+    ['bitcoin P2PKH', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', undefined, 'bitcoin', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'p2pkh'],
+    ['bitcoin P2SH', '3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC', 'bitcoin', 'bitcoin', '3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC', 'p2sh'],
+    ['bech32 upper-case', 'BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4', undefined, 'bitcoin', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', 'p2wpkh'],
+    ['EIP-55 with an EVM alias', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'Polygon', 'ethereum', '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed', 'account'],
+    ['ethereum all lower-case', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', 'ethereum', 'ethereum', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', 'account'],
+    ['cashaddr without prefix', 'qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a', undefined, 'bitcoin-cash', 'bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a', 'cashaddr-p2pkh'],
+    ['cashaddr upper-case with prefix', 'BITCOINCASH:QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A', 'bitcoin-cash', 'bitcoin-cash', 'bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a', 'cashaddr-p2pkh'],
+    ['legacy address given as bitcoin-cash', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'bitcoin-cash', 'bitcoin-cash', 'bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a', 'cashaddr-p2pkh'],
+    ['tron', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t', undefined, 'tron', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t', 'account'],
+    ['solana', 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', undefined, 'solana', 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', 'account'],
+    ['surrounding whitespace', '  1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu\n', 'bitcoin', 'bitcoin', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'p2pkh'],
+  ])('%s', (_name, value, network, expectNetwork, canonical, format) => {
+    const parsed = ok(parse('WALLET_ADDRESS', value, network));
+    expect(parsed).toMatchObject({ network: expectNetwork, canonical, wallet: { format } });
+    expect(parsed.fingerprint).toBe(fingerprint('WALLET_ADDRESS', expectNetwork, canonical));
+  });
+
+  it('says when an EVM alias was used, and gives the same key as ethereum', () => {
+    const viaAlias = ok(parse('WALLET_ADDRESS', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', 'bsc'));
+    const direct = ok(parse('WALLET_ADDRESS', '0xFB6916095CA1DF60BB79CE92CE3EA74C37C5D359', 'ethereum'));
+    expect(viaAlias.wallet?.evmAlias).toBe('bsc');
+    expect(direct.wallet?.evmAlias).toBeUndefined();
+    expect(viaAlias.fingerprint).toBe(direct.fingerprint);
+  });
+
+  it.each([
+    ['mixed-case bech32', 'bc1qW508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', 'bitcoin', 'MIXED_CASE'],
+    ['testnet bech32', 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx', 'bitcoin', 'TESTNET_ADDRESS'],
+    ['regtest bech32', 'bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw', 'bitcoin', 'TESTNET_ADDRESS'],
+    ['testnet base58 (m…)', 'mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn', 'bitcoin', 'TESTNET_ADDRESS'],
+    ['bad base58 checksum', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv', 'bitcoin', 'BAD_CHECKSUM'],
+    ['bad bech32 checksum', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5', 'bitcoin', 'BAD_CHECKSUM'],
+    ['bad EIP-55 checksum', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD', 'ethereum', 'BAD_CHECKSUM'],
+    ['ethereum wrong length', '0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea', 'ethereum', 'BAD_LENGTH'],
+    ['ethereum non-hex', '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beagg', 'ethereum', 'INVALID_CHARACTERS'],
+    ['base58 with a zero', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVgg0', 'bitcoin', 'INVALID_CHARACTERS'],
+    ['unknown network', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'dogecoin', 'UNSUPPORTED_NETWORK'],
+    ['address of another network', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', 'bitcoin', 'NETWORK_MISMATCH'],
+    ['cashaddr test prefix', 'bchtest:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a', 'bitcoin-cash', 'TESTNET_ADDRESS'],
+    ['cashaddr bad checksum', 'bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6c', 'bitcoin-cash', 'BAD_CHECKSUM'],
+    ['tron with a bitcoin version byte', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'tron', 'NETWORK_MISMATCH'],
+    ['empty', '   ', undefined, 'EMPTY'],
+    ['oversized', 'x'.repeat(129), undefined, 'TOO_LONG'],
+    ['inner space', '1BpEi6DfDAUFd7Gt ittLSdBeYJvcoaVggu', undefined, 'INVALID_CHARACTERS'],
+    ['unrecognised', 'hello-world', undefined, 'UNRECOGNISED_FORMAT'],
+  ])('refuses %s', (_name, value, network, code) => {
+    const result = refusal(parse('WALLET_ADDRESS', value, network));
+    expect(result.code).toBe(code);
+    expect(result.message.length).toBeGreaterThan(10);
+  });
+
+  it('refuses a non-string value without throwing', () => {
+    for (const value of [null, undefined, 42, {}, [], Symbol('x')]) {
+      expect(parse('WALLET_ADDRESS', value).ok).toBe(false);
+    }
+  });
+});
+
+describe('merchant ids', () => {
+  it('canonicalises { acquirer, mid } and the ACQUIRER:MID string to the same key', () => {
+    const object = ok(parse('MERCHANT_ID', { acquirer: ' Adyen ', mid: 'abc-123', mcc: '5967', country: 'nl', descriptor: 'SHOP*X' }));
+    const text = ok(parse('MERCHANT_ID', 'adyen:ABC-123'));
+    expect(object.canonical).toBe('ADYEN:ABC-123');
+    expect(object.merchant).toMatchObject({ mcc: '5967', country: 'NL', descriptor: 'SHOP*X' });
+    expect(text.fingerprint).toBe(object.fingerprint);
+    expect(object.network).toBeNull();
+  });
+
+  it.each([
+    [{ acquirer: '', mid: 'x' }, 'EMPTY', 'acquirer'],
+    [{ acquirer: 'A', mid: 'x y' }, 'INVALID_CHARACTERS', 'mid'],
+    [{ acquirer: 'A:B', mid: 'x' }, 'INVALID_CHARACTERS', 'acquirer'],
+    [{ acquirer: 'A', mid: 'x', mcc: '59' }, 'INVALID_MERCHANT_ID', 'mcc'],
+    [{ acquirer: 'A', mid: 'x', country: 'XX' }, 'INVALID_MERCHANT_ID', 'country'],
+    [{ acquirer: 'A', mid: 'x'.repeat(65) }, 'TOO_LONG', 'mid'],
+    [{ acquirer: 'A', mid: 'x', extra: 1 }, 'INVALID_MERCHANT_ID', 'value'],
+    ['NOCOLON', 'INVALID_MERCHANT_ID', 'value'],
+    ['A:B:C', 'INVALID_MERCHANT_ID', 'value'],
+  ])('refuses %j', (value, code, field) => {
+    const result = refusal(parse('MERCHANT_ID', value));
+    expect({ code: result.code, field: result.field }).toEqual({ code, field });
+  });
+
+  it('refuses a network for a kind that has none', () => {
+    expect(refusal(parse('MERCHANT_ID', 'A:B', 'bitcoin'))).toMatchObject({ code: 'NETWORK_NOT_ALLOWED', field: 'network' });
+  });
+});
+
+describe('domains (UTS-46)', () => {
+  it.each([
+    ['bücher.example', 'xn--bcher-kva.example'],
+    ['BÜCHER.Example.', 'xn--bcher-kva.example'],
+    ['WWW.Example.COM', 'www.example.com'],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ['faß.de', 'xn--fa-hia.de'],
+    ['_dmarc.example.com', '_dmarc.example.com'],
+  ])('%s → %s', (input, canonical) => {
+    expect(ok(parse('DOMAIN', input)).canonical).toBe(canonical);
+  });
+
+  it('lists the parents up to the registrable domain (public suffix list, private suffixes too)', () => {
+    expect(ok(parse('DOMAIN', 'a.b.shop.example.co.uk')).domain).toEqual({
+      canonical: 'a.b.shop.example.co.uk',
+      registrable: 'example.co.uk',
+      parents: ['b.shop.example.co.uk', 'shop.example.co.uk', 'example.co.uk'],
+    });
+    expect(ok(parse('DOMAIN', 'example.com')).domain!.parents).toEqual([]);
+    expect(ok(parse('DOMAIN', 'x.evil.github.io')).domain!.parents).toEqual(['evil.github.io']);
+  });
+
+  it.each([
+    ['192.168.0.1', 'IP_ADDRESS'],
+    ['[::1]', 'IP_ADDRESS'],
+    ['localhost', 'SINGLE_LABEL'],
+    ['co.uk', 'PUBLIC_SUFFIX'],
+    ['-bad.example', 'INVALID_DOMAIN'],
+    ['a..example', 'INVALID_DOMAIN'],
+    ['exa mple.com', 'INVALID_CHARACTERS'],
+    ['a64.com', 'INVALID_DOMAIN'],
+    ['', 'EMPTY'],
+  ])('refuses %s', (input, code) => {
+    const value = input === 'a64.com' ? `${'a'.repeat(64)}.com` : input; // a 64-character label
+    expect(refusal(parse('DOMAIN', value)).code).toBe(code);
+  });
+});
+
+describe('URLs', () => {
+  it.each([
+    ['HTTPS://WWW.Example.COM:443/a/b?q=1#frag', 'https://www.example.com/a/b?q=1'],
+    ['http://example.com:80', 'http://example.com/'],
+    ['http://example.com:8080/x', 'http://example.com:8080/x'],
+    ['https://bücher.example/Ä?x=%7e&y=%2f%3A', 'https://xn--bcher-kva.example/%C3%84?x=~&y=%2F%3A'],
+    ['https://example.com/a/./b/../c', 'https://example.com/a/c'],
+    ['https://example.com/Case/Kept?Q=Kept', 'https://example.com/Case/Kept?Q=Kept'],
+    ['http://203.0.113.9/x', 'http://203.0.113.9/x'],
+  ])('%s → %s', (input, canonical) => {
+    expect(ok(parse('URL', input)).canonical).toBe(canonical);
+  });
+
+  it('matches its host and the host’s parents as DOMAIN', () => {
+    const keys = matchKeys(ok(parse('URL', 'https://a.shop.example.com/x')));
+    expect(keys.map((k) => [k.via, k.kind, k.canonical])).toEqual([
+      ['EXACT', 'URL', 'https://a.shop.example.com/x'],
+      ['URL_DOMAIN', 'DOMAIN', 'a.shop.example.com'],
+      ['URL_DOMAIN', 'DOMAIN', 'shop.example.com'],
+      ['URL_DOMAIN', 'DOMAIN', 'example.com'],
+    ]);
+    expect(keys[3].fingerprint).toBe(ok(parse('DOMAIN', 'example.com')).fingerprint);
+  });
+
+  it.each([
+    ['ftp://example.com/x', 'UNSUPPORTED_SCHEME'],
+    ['javascript:alert(1)', 'UNSUPPORTED_SCHEME'],
+    ['example.com/x', 'INVALID_URL'],
+    ['https://localhost/x', 'SINGLE_LABEL'],
+    ['a 5,000-character URL', 'TOO_LONG'],
+  ])('refuses %s', (input, code) => {
+    const value = input.startsWith('a 5,000') ? `https://example.com/${'a'.repeat(5000)}` : input;
+    expect(refusal(parse('URL', value)).code).toBe(code);
+  });
+});
+
+it('refuses an unknown kind', () => {
+  expect(refusal(parse('EMAIL', 'x@example.com'))).toMatchObject({ code: 'UNSUPPORTED_KIND', field: 'kind' });
+});
