@@ -56,7 +56,10 @@ describe('members: directory, creation, suspension', () => {
     else if (message) expect(res.errors![0].message).toMatch(message);
   }
 
-  /** Runs a refused request and checks that nothing was written (UNAUTHENTICATED adds its own auth.refused event). */
+  /**
+   * A refused request changes nothing; it writes only its own audit event: auth.refused for
+   * UNAUTHENTICATED, access.denied for FORBIDDEN.
+   */
   async function refusedWithoutChange(
     run: () => Promise<GraphqlResponse>,
     code: string,
@@ -66,7 +69,12 @@ describe('members: directory, creation, suspension', () => {
     const res = await run();
     expectError(res, code, message);
     const after = await counts();
-    expect(after).toEqual(code === 'UNAUTHENTICATED' ? { ...before, audit_event: before.audit_event + 1 } : before);
+    const audited = code === 'UNAUTHENTICATED' || code === 'FORBIDDEN';
+    expect(after).toEqual(audited ? { ...before, audit_event: before.audit_event + 1 } : before);
+    if (audited) {
+      const [last] = await superuserQuery<{ action: string }>(app.db, 'SELECT action FROM audit_event ORDER BY idx DESC LIMIT 1');
+      expect(last.action).toBe(code === 'UNAUTHENTICATED' ? 'auth.refused' : 'access.denied');
+    }
     return res;
   }
 

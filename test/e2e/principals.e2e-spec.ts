@@ -70,7 +70,10 @@ describe('principals and keys', () => {
     else if (message) expect(res.errors![0].message).toMatch(message);
   }
 
-  /** A refused request writes nothing (UNAUTHENTICATED writes only its auth.refused event). */
+  /**
+   * A refused request changes nothing; it writes only its own audit event: auth.refused for
+   * UNAUTHENTICATED, access.denied for FORBIDDEN.
+   */
   async function refusedWithoutChange(
     run: () => Promise<GraphqlResponse>,
     code: string,
@@ -79,9 +82,14 @@ describe('principals and keys', () => {
     const before = await counts();
     const res = await run();
     expectError(res, code, message);
-    expect(res.data?.[Object.keys(res.data ?? {})[0]] ?? null).toBeNull();
+    expect(res.data?.[Object.keys(res.data ?? {})[0]] ?? null).toBeNull(); // no data at all when refused before execution
     const after = await counts();
-    expect(after).toEqual(code === 'UNAUTHENTICATED' ? { ...before, audit_event: before.audit_event + 1 } : before);
+    const audited = code === 'UNAUTHENTICATED' || code === 'FORBIDDEN';
+    expect(after).toEqual(audited ? { ...before, audit_event: before.audit_event + 1 } : before);
+    if (audited) {
+      const [last] = await superuserQuery<{ action: string }>(app.db, 'SELECT action FROM audit_event ORDER BY idx DESC LIMIT 1');
+      expect(last.action).toBe(code === 'UNAUTHENTICATED' ? 'auth.refused' : 'access.denied');
+    }
     return res;
   }
 

@@ -1,5 +1,5 @@
 import { type CordonConfig, loadConfig } from '@app/config';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { startServer, type CordonServer } from '../../apps/api/src/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { newKey, type TestKey, tokenFor } from './keys.js';
@@ -37,7 +37,7 @@ export async function post(url: string, body: unknown, token?: string): Promise<
  * A real server on a fresh database of the local PostgreSQL, listening on a free port, with a
  * bootstrap administrator whose key the test holds.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const admin = await newKey('ES256');
   const makeConfig = (extra: Record<string, string>) =>
@@ -49,7 +49,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       ...env,
       ...extra,
     });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let config = makeConfig({});
   let server = await startServer(config, { logger });
   const app: TestApp = {

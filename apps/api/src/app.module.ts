@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { CordonConfig } from '@app/config';
 import type { Logger } from 'pino';
@@ -9,7 +10,9 @@ import { Clock } from './common/clock.js';
 import { CONFIG, LOGGER } from './common/tokens.js';
 import { graphqlOptions } from './graphql.config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { AuditService } from './modules/audit/audit.service.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { AuthService } from './modules/auth/auth.service.js';
 import { ExchangeKeyModule } from './modules/exchange-key/exchange-key.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { MembersModule } from './modules/members/members.module.js';
@@ -45,7 +48,11 @@ export class AppModule {
       imports: [
         CoreModule.register(ctx),
         DiscoveryModule,
-        GraphQLModule.forRoot(graphqlOptions(ctx.config, ctx.logger)),
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [AuthService, AuditService],
+          useFactory: (auth: AuthService, audit: AuditService) => graphqlOptions(ctx.config, ctx.logger, auth, audit),
+        }),
         AuditModule,
         AuthModule,
         ExchangeKeyModule,

@@ -4,6 +4,9 @@ import type { CordonConfig } from '@app/config';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
 import { errorFormatter } from './common/format-error.js';
+import type { AuditService } from './modules/audit/audit.service.js';
+import { authPlugin } from './modules/auth/auth.plugin.js';
+import type { AuthService } from './modules/auth/auth.service.js';
 
 /** Tokens in one GraphQL document; large batches travel as variables, which do not count. */
 const MAX_TOKENS = 5000;
@@ -28,7 +31,7 @@ const clientErrorStatus: ApolloServerPlugin = {
 };
 
 /** Apollo, code-first, with graphql-armor's depth, alias, cost and token limits. */
-export function graphqlOptions(config: CordonConfig, logger: Logger): ApolloDriverConfig {
+export function graphqlOptions(config: CordonConfig, logger: Logger, auth: AuthService, audit: AuditService): ApolloDriverConfig {
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxQueryDepth },
     maxAliases: { n: config.maxAliases },
@@ -49,7 +52,7 @@ export function graphqlOptions(config: CordonConfig, logger: Logger): ApolloDriv
     fieldResolverEnhancers: ['guards'],
     formatError: errorFormatter(logger),
     includeStacktraceInErrorResponses: false,
-    plugins: [...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>), clientErrorStatus],
+    plugins: [...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>), clientErrorStatus, authPlugin(auth, audit)],
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: MAX_TOKENS },

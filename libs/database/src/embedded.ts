@@ -265,7 +265,9 @@ export class EmbeddedDatabase {
 
   private async exec(file: string, args: string[]): Promise<void> {
     try {
-      await run(file, args, { ...(this.runAs ?? {}), env: { ...process.env, LC_ALL: 'C' }, timeout: 120_000 });
+      // A minimal environment: the server's secrets (key-encryption key …) never reach PostgreSQL.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' };
+      await run(file, args, { ...(this.runAs ?? {}), env, timeout: 120_000 });
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
       const detail = (e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' | ');

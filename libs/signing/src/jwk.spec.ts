@@ -219,9 +219,9 @@ describe('parsePublicJwk refuses', () => {
     }
   });
 
-  it('unknown members such as x5c, x5u, jku, ext and n', async () => {
+  it('unknown members such as x5c, x5u, jku and n', async () => {
     const jwk = await publicJwkOf('ES256');
-    for (const member of ['x5c', 'x5u', 'x5t', 'x5t#S256', 'jku', 'ext', 'n']) {
+    for (const member of ['x5c', 'x5u', 'x5t', 'x5t#S256', 'jku', 'n']) {
       const err = await refusal({ ...jwk, [member]: member === 'x5c' ? ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] : 'x' });
       expect(err.path).toBe('publicJwk');
       expect(err.reason).toContain(`does not accept: ${member}`);
@@ -253,5 +253,33 @@ describe('parsePublicJwk refuses', () => {
   it('never returns members beyond the public ones', async () => {
     const jwk: PublicJwk = await parsePublicJwk({ ...(await publicJwkOf('EdDSA')), use: 'sig', key_ops: ['verify'] });
     expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'x']);
+  });
+});
+
+describe('one key, one thumbprint', () => {
+  /** The four spellings of a coordinate that decode to the same 32 bytes. */
+  function spellings(coordinate: string): string[] {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(coordinate[42]);
+    return [0, 1, 2, 3].map((low) => coordinate.slice(0, 42) + alphabet[(last & ~3) | low]);
+  }
+
+  it.each(['ES256', 'EdDSA'] as const)('%s: refuses non-canonical base64url spellings of the same key', async (alg) => {
+    const { publicJwk } = await generateSigningKey(alg);
+    const { kid: _kid, ...jwk } = publicJwk;
+    const variants = spellings(jwk.x).filter((x) => x !== jwk.x);
+    expect(variants).toHaveLength(3);
+    for (const x of variants) {
+      await expect(parsePublicJwk({ ...jwk, x })).rejects.toThrow(/publicJwk\.x: is not in canonical base64url/);
+    }
+    expect((await parsePublicJwk(jwk)).kid).toBe(publicJwk.kid);
+  });
+
+  it('accepts a public key as WebCrypto exports it (ext, key_ops) and drops those members', async () => {
+    const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const exported = await crypto.subtle.exportKey('jwk', publicKey);
+    expect(exported).toMatchObject({ ext: true, key_ops: ['verify'] });
+    const parsed = await parsePublicJwk(exported);
+    expect(Object.keys(parsed).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'x', 'y']);
   });
 });

@@ -34,8 +34,22 @@ export class JwkError extends Error {
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const ALLOWED_MEMBERS = new Set(['kty', 'crv', 'x', 'y', 'alg', 'kid', 'use', 'key_ops']);
+/** `ext` is what WebCrypto's exportKey adds; it and use/key_ops are checked, then dropped. */
+const ALLOWED_MEMBERS = new Set(['kty', 'crv', 'x', 'y', 'alg', 'kid', 'use', 'key_ops', 'ext']);
 const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * 32 bytes in canonical base64url. The last of 43 characters carries 2 unused bits, so one
+ * coordinate has four spellings; only the one whose unused bits are zero is accepted, so that a
+ * key has exactly one thumbprint (and a revoked key cannot come back under another kid).
+ */
+function coordinate(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !B64URL_32.test(value)) throw new JwkError(path, 'must be 32 bytes in base64url');
+  if (jose.base64url.encode(jose.base64url.decode(value)) !== value) {
+    throw new JwkError(path, 'is not in canonical base64url (the unused bits of the last character must be zero)');
+  }
+  return value;
+}
 
 /** RFC 7638 SHA-256 thumbprint, base64url: a key's kid. */
 export function thumbprint(jwk: { kty: string; crv?: string; x?: string; y?: string }): Promise<string> {
@@ -66,22 +80,23 @@ export async function parsePublicJwk(input: unknown, field = 'publicJwk'): Promi
   let jwk: Omit<PublicJwk, 'kid'>;
   if (raw.kty === 'EC') {
     if (raw.crv !== 'P-256') throw new JwkError(`${field}.crv`, 'only P-256 is accepted for EC keys (ES256)');
-    if (typeof raw.x !== 'string' || !B64URL_32.test(raw.x)) throw new JwkError(`${field}.x`, 'must be 32 bytes in base64url');
-    if (typeof raw.y !== 'string' || !B64URL_32.test(raw.y)) throw new JwkError(`${field}.y`, 'must be 32 bytes in base64url');
+    const x = coordinate(raw.x, `${field}.x`);
+    const y = coordinate(raw.y, `${field}.y`);
     if (raw.alg !== undefined && raw.alg !== 'ES256') throw new JwkError(`${field}.alg`, 'must be ES256 for a P-256 key');
-    jwk = { kty: 'EC', crv: 'P-256', x: raw.x, y: raw.y, alg: 'ES256' };
+    jwk = { kty: 'EC', crv: 'P-256', x, y, alg: 'ES256' };
   } else if (raw.kty === 'OKP') {
     if (raw.crv !== 'Ed25519') throw new JwkError(`${field}.crv`, 'only Ed25519 is accepted for OKP keys (EdDSA)');
-    if (typeof raw.x !== 'string' || !B64URL_32.test(raw.x)) throw new JwkError(`${field}.x`, 'must be 32 bytes in base64url');
+    const x = coordinate(raw.x, `${field}.x`);
     if ('y' in raw) throw new JwkError(`${field}.y`, 'must be absent for an Ed25519 key');
     if (raw.alg !== undefined && raw.alg !== 'EdDSA' && raw.alg !== 'Ed25519') {
       throw new JwkError(`${field}.alg`, 'must be EdDSA for an Ed25519 key');
     }
-    jwk = { kty: 'OKP', crv: 'Ed25519', x: raw.x, alg: 'EdDSA' };
+    jwk = { kty: 'OKP', crv: 'Ed25519', x, alg: 'EdDSA' };
   } else {
     throw new JwkError(`${field}.kty`, 'only EC P-256 (ES256) and OKP Ed25519 (EdDSA) public keys are accepted');
   }
   if (raw.use !== undefined && raw.use !== 'sig') throw new JwkError(`${field}.use`, 'must be "sig" when given');
+  if (raw.ext !== undefined && typeof raw.ext !== 'boolean') throw new JwkError(`${field}.ext`, 'must be a boolean when given');
   if (raw.key_ops !== undefined) {
     if (!Array.isArray(raw.key_ops) || raw.key_ops.some((op) => op !== 'verify')) {
       throw new JwkError(`${field}.key_ops`, 'must be ["verify"] when given');

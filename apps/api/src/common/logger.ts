@@ -1,16 +1,24 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * Structured JSON logs. Authorization headers, tokens, private keys and URLs of reported sites
  * never reach a log line: request bodies and variables are not logged at all, and these paths
  * are redacted wherever they appear.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions<never> = {
     level,
     base: { service: 'cordon' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: {
+      // Only the path: a GET query string could carry GraphQL variables (screened values, URLs).
+      req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+        method: req.method,
+        url: req.url?.split('?')[0],
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+    },
     redact: {
       paths: [
         'req.headers.authorization',
@@ -26,7 +34,8 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's own messages (module init, routes) through the same pino logger. */

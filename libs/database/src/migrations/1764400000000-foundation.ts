@@ -84,12 +84,14 @@ export class Foundation1764400000000 implements MigrationInterface {
         actor_principal_id uuid,
         actor_member_id uuid,
         subject_id text,
+        subject_member_id uuid,
         canonical text NOT NULL,
         leaf_hash bytea NOT NULL CHECK (length(leaf_hash) = 32)
       )`);
     await q.query(`CREATE INDEX audit_event_action_idx ON audit_event (action, idx)`);
     await q.query(`CREATE INDEX audit_event_actor_member_idx ON audit_event (actor_member_id, idx)`);
     await q.query(`CREATE INDEX audit_event_subject_idx ON audit_event (subject_id, idx)`);
+    await q.query(`CREATE INDEX audit_event_subject_member_idx ON audit_event (subject_member_id, idx)`);
     await q.query(`
       CREATE FUNCTION cordon_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

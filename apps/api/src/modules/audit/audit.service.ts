@@ -17,6 +17,8 @@ export interface AuditEventInput {
   actor: AuditActor | Caller | null;
   /** the id of the thing acted on (member, principal, key …) */
   subjectId?: string | null;
+  /** the member the subject belongs to: what lets a member's AUDITOR see events about it */
+  subjectMemberId?: string | null;
   /** what happened; becomes part of the canonical bytes. No secrets, tokens or site URLs. */
   data: Record<string, unknown>;
 }
@@ -66,14 +68,16 @@ export class AuditService {
       action: event.action,
       actor,
       subject: event.subjectId ?? null,
+      subjectMember: event.subjectMemberId ?? null,
       data: event.data,
     });
     if (canonical === undefined) throw new Error('audit event is not serialisable');
     const hash = leafHash(canonical);
     await manager.query(
-      `INSERT INTO audit_event (idx, at, action, actor_principal_id, actor_member_id, subject_id, canonical, leaf_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [index, at, event.action, actor?.principal ?? null, actor?.member ?? null, event.subjectId ?? null, canonical, hash],
+      `INSERT INTO audit_event
+         (idx, at, action, actor_principal_id, actor_member_id, subject_id, subject_member_id, canonical, leaf_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [index, at, event.action, actor?.principal ?? null, actor?.member ?? null, event.subjectId ?? null, event.subjectMemberId ?? null, canonical, hash],
     );
     return { index, at, canonical, leafHash: hash };
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CordonConfig } from '@app/config';
 import { type PublicJwk, TokenError, verifyBearerToken } from '@app/signing';
@@ -6,7 +7,7 @@ import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
-import type { MemberKind, Role } from '../../common/roles.js';
+import { COORDINATOR_ONLY_ROLES, MemberKind, type Role } from '../../common/roles.js';
 import { CONFIG, LOGGER } from '../../common/tokens.js';
 import { AuditService } from '../audit/audit.service.js';
 
@@ -62,7 +63,8 @@ export class AuthService {
         principalId: row.principal_id,
         memberId: row.member_id,
         memberKind: row.member_kind,
-        roles: new Set(row.roles),
+        // Defence in depth: CURATOR and ADMIN count only for a COORDINATOR member, whatever is stored.
+        roles: new Set(row.member_kind === MemberKind.COORDINATOR ? row.roles : row.roles.filter((r) => !COORDINATOR_ONLY_ROLES.includes(r))),
         kid: row.kid,
       };
     } catch (err) {
@@ -85,17 +87,26 @@ export class AuthService {
     return rows[0];
   }
 
-  /** Records the refusal: reason and kid, never the token. */
+  /**
+   * Records the refusal: the reason, and the kid only when it names a registered key; any other
+   * kid is client-chosen text, kept only as its SHA-256 so nobody can write into the permanent log.
+   */
   private async refused(err: TokenError): Promise<void> {
-    const kid = err.kid ? err.kid.slice(0, 128) : null;
-    this.logger.info({ reason: err.reason, kid }, 'authentication refused');
+    let kid: string | null = null;
+    let kidSha256: string | undefined;
+    if (err.kid) {
+      const registered = (await this.dataSource.query('SELECT 1 FROM principal_key WHERE kid = $1', [err.kid])) as unknown[];
+      if (registered.length > 0) kid = err.kid;
+      else kidSha256 = createHash('sha256').update(err.kid).digest('hex');
+    }
+    this.logger.info({ reason: err.reason, kid, kidSha256 }, 'authentication refused');
     try {
       await this.audit.recordAlone({
         action: 'auth.refused',
         actor: null,
         // Only a verified signature proves who tried; otherwise the kid is just a claim.
         subjectId: err.principalId ?? null,
-        data: { reason: err.reason, kid },
+        data: kidSha256 ? { reason: err.reason, kid, kidSha256 } : { reason: err.reason, kid },
       });
     } catch (auditErr) {
       this.logger.error({ err: auditErr }, 'could not audit a refused sign-in');

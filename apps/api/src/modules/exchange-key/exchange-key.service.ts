@@ -114,6 +114,7 @@ export class ExchangeKeyService implements OnApplicationBootstrap {
     if (kek) {
       // A key-encryption key was added since the key was made: seal the key now.
       await em.query(`UPDATE exchange_key SET private_jwk = $2, sealed = true WHERE kid = $1`, [row.kid, await sealPrivateJwk(jwk, kek)]);
+      await this.audit.record(em, { action: 'exchange_key.seal', actor: null, subjectId: row.kid, data: { kid: row.kid } });
       this.logger.info({ kid: row.kid }, 'exchange key sealed with the key-encryption key');
     }
     return jwk;
@@ -132,11 +133,21 @@ export class ExchangeKeyService implements OnApplicationBootstrap {
       this.logger.info({ kid: jwk.kid }, 'exchange key generated into CORDON_EXCHANGE_KEY_FILE');
     }
     // Keep the public part in the database so JWKS serves it even after a later key change.
-    await this.dataSource.query(
-      `INSERT INTO exchange_key (kid, alg, public_jwk, private_jwk, sealed) VALUES ($1, $2, $3, NULL, false)
-       ON CONFLICT (kid) DO NOTHING`,
-      [jwk.kid, jwk.alg, JSON.stringify(publicPart(jwk))],
-    );
+    await this.dataSource.transaction(async (em) => {
+      const inserted = (await em.query(
+        `INSERT INTO exchange_key (kid, alg, public_jwk, private_jwk, sealed) VALUES ($1, $2, $3, NULL, false)
+         ON CONFLICT (kid) DO NOTHING RETURNING kid`,
+        [jwk.kid, jwk.alg, JSON.stringify(publicPart(jwk))],
+      )) as unknown[];
+      if (inserted.length > 0) {
+        await this.audit.record(em, {
+          action: 'exchange_key.register',
+          actor: null,
+          subjectId: jwk.kid,
+          data: { kid: jwk.kid, alg: jwk.alg, keptIn: 'CORDON_EXCHANGE_KEY_FILE' },
+        });
+      }
+    });
     return jwk;
   }
 }

@@ -41,6 +41,7 @@ export class MembersService {
           action: 'member.create',
           actor: caller,
           subjectId: member.id,
+          subjectMemberId: member.id,
           data: { name: member.name, kind: member.kind },
         });
         return member;
@@ -60,7 +61,8 @@ export class MembersService {
       if (member.suspended) throw CordonException.badInput('id', 'the member is already suspended');
       Object.assign(member, { suspended: true, suspendedReason: why, suspendedAt: this.clock.now() });
       await em.getRepository(MemberEntity).save(member);
-      await this.audit.record(em, { action: 'member.suspend', actor: caller, subjectId: member.id, data: { reason: why } });
+      await this.audit.record(em, { action: 'member.suspend', actor: caller, subjectId: member.id,
+          subjectMemberId: member.id, data: { reason: why } });
       return member;
     });
   }
@@ -73,7 +75,8 @@ export class MembersService {
       if (!member.suspended) throw CordonException.badInput('id', 'the member is not suspended');
       Object.assign(member, { suspended: false, suspendedReason: null, suspendedAt: null });
       await em.getRepository(MemberEntity).save(member);
-      await this.audit.record(em, { action: 'member.reinstate', actor: caller, subjectId: member.id, data: { note: why } });
+      await this.audit.record(em, { action: 'member.reinstate', actor: caller, subjectId: member.id,
+          subjectMemberId: member.id, data: { note: why } });
       return member;
     });
   }

@@ -59,6 +59,7 @@ export class BootstrapService implements OnApplicationBootstrap {
         action: 'bootstrap',
         actor: null,
         subjectId: principal.id,
+        subjectMemberId: member.id,
         data: { memberId: member.id, member: BOOTSTRAP_MEMBER, principal: BOOTSTRAP_PRINCIPAL, roles, kid: jwk.kid },
       });
       return principal.id;

@@ -66,6 +66,7 @@ export class PrincipalsService {
           action: 'principal.create',
           actor: caller,
           subjectId: principal.id,
+          subjectMemberId: member.id,
           data: { memberId: member.id, name: principal.name, roles: principal.roles, kid: jwk.kid, alg: jwk.alg },
         });
         return (await this.load(em, principal.id))!;
@@ -91,6 +92,7 @@ export class PrincipalsService {
         action: 'principal_key.add',
         actor: caller,
         subjectId: principal.id,
+        subjectMemberId: principal.memberId,
         data: { kid: jwk.kid, alg: jwk.alg },
       });
       return key;
@@ -108,7 +110,7 @@ export class PrincipalsService {
       if (key.status === KeyStatus.REVOKED) throw CordonException.badInput('kid', 'the key is already revoked');
       // Serialises revocations of one principal's keys, so two concurrent ones cannot both see
       // "another key is still active" and leave it with none.
-      await em.query('SELECT id FROM principal WHERE id = $1 FOR UPDATE', [key.principalId]);
+      const [owner] = (await em.query('SELECT member_id FROM principal WHERE id = $1 FOR UPDATE', [key.principalId])) as { member_id: string }[];
       if (key.principalId === caller.principalId) {
         const active = await em.getRepository(PrincipalKeyEntity).countBy({ principalId: key.principalId, status: KeyStatus.ACTIVE });
         if (active <= 1) throw CordonException.badInput('kid', 'this is your last active key; add a new key before revoking it');
@@ -119,6 +121,7 @@ export class PrincipalsService {
         action: 'principal_key.revoke',
         actor: caller,
         subjectId: key.principalId,
+        subjectMemberId: owner.member_id,
         data: { kid: key.kid, reason: why },
       });
       return key;
@@ -172,7 +175,7 @@ export class PrincipalsService {
       if (!principal) throw CordonException.notFound('principal', 'id');
       const data = await apply(em, principal);
       await em.getRepository(PrincipalEntity).save(principal);
-      await this.audit.record(em, { action, actor: caller, subjectId: principal.id, data });
+      await this.audit.record(em, { action, actor: caller, subjectId: principal.id, subjectMemberId: principal.memberId, data });
       return (await this.load(em, principal.id))!;
     });
   }

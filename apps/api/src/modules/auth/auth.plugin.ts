@@ -1,0 +1,50 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError } from 'graphql';
+import { AUTHENTICATION, CALLER, type RequestWithCaller } from '../../common/caller.js';
+import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { AuthService } from './auth.service.js';
+
+type Context = { req: RequestWithCaller };
+
+/**
+ * Every GraphQL operation is authenticated before it executes (SPEC 2: every request carries a
+ * token), introspection and `__typename` included: a refused token answers HTTP 401 with
+ * UNAUTHENTICATED and nothing runs. The guard then reuses the same result per field.
+ * Refusals of a role (FORBIDDEN), wherever they are raised, are audited once per request.
+ */
+export function authPlugin(auth: AuthService, audit: AuditService): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue }) {
+          const req = contextValue.req;
+          req[AUTHENTICATION] ??= auth.authenticate(req.headers.authorization);
+          try {
+            req[CALLER] = await req[AUTHENTICATION];
+          } catch (err) {
+            if (err instanceof CordonException && err.code === ErrorCode.UNAUTHENTICATED) {
+              throw new GraphQLError(err.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+            }
+            throw err;
+          }
+        },
+        async didEncounterErrors({ contextValue, errors }) {
+          const caller = contextValue.req[CALLER];
+          const denied = errors.filter((e) => {
+            const original = unwrapResolverError(e);
+            return original instanceof CordonException && original.code === ErrorCode.FORBIDDEN;
+          });
+          if (!caller || denied.length === 0) return;
+          await audit.recordAlone({
+            action: 'access.denied',
+            actor: caller,
+            subjectId: null,
+            data: { denied: denied.map((e) => ({ path: (e.path ?? []).join('.'), reason: e.message })) },
+          });
+        },
+      };
+    },
+  };
+}
