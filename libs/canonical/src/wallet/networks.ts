@@ -79,11 +79,12 @@ function litecoin(value: string): WalletAddress {
 }
 
 function bitcoinCash(value: string): WalletAddress {
-  const legacy = /^[13][1-9A-HJ-NP-Za-km-z]{24,34}$/.test(value);
+  const legacy = /^[1-9A-HJ-NP-Za-km-z]{25,35}$/.test(value);
   if (legacy) {
     // A legacy base58 address given for bitcoin-cash is the same key as its cashaddr.
     const { version, payload } = decodeBase58Check(value, 'bitcoin-cash legacy address');
     if (payload.length !== 20) fail('BAD_LENGTH', 'bitcoin-cash legacy address: must hold a 20-byte hash');
+    if (version === 0x6f || version === 0xc4) fail('TESTNET_ADDRESS', 'bitcoin-cash legacy address: a testnet address (m…, n…, 2…), not mainnet');
     if (version !== 0x00 && version !== 0x05) fail('UNKNOWN_VERSION', 'bitcoin-cash legacy address: unknown version byte');
     const type = version === 0x00 ? 'P2PKH' : 'P2SH';
     return { network: 'bitcoin-cash', canonical: encodeCashaddr(type, payload), format: `cashaddr-${type.toLowerCase()}` };

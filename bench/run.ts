@@ -1,0 +1,16 @@
+import { runCanonicalBench } from './canonical.bench.js';
+
+/** `npm run bench [name …]`: runs the named benchmarks (all when none is named). */
+const BENCHES: Record<string, () => void | Promise<void>> = {
+  canonical: runCanonicalBench,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    process.stderr.write(`unknown benchmark ${name} (have: ${Object.keys(BENCHES).join(', ')})\n`);
+    process.exit(2);
+  }
+  await bench();
+}
