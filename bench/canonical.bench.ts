@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { base58, base58xmr, bech32, bech32m, createBase58check } from '@scure/base';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import cashaddr from 'cashaddrjs';
+import { encodeCashAddress } from 'ecashaddrjs';
 import { parse, useSha256 } from '@app/canonical';
 
 /**
@@ -41,7 +41,7 @@ const WALLETS: Record<string, () => string> = {
   ethereum: () => `0x${eip55(bytesToHex(random(20)))}`,
   tron: () => withVersion(0x41, random(20)),
   litecoin: () => withVersion(0x30, random(20)),
-  'bitcoin-cash': () => cashaddr.encode('bitcoincash', 'P2PKH', random(20)),
+  'bitcoin-cash': () => encodeCashAddress('bitcoincash', 'p2pkh', random(20)),
   monero: () => monero(18, random(64)),
   solana: () => base58.encode(random(32)),
 };

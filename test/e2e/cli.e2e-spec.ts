@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,21 @@ describe('cordon CLI (compiled, as a user runs it)', () => {
     await expect(cordon(['me', '--key', keyFile, '--url', app.url])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('UNAUTHENTICATED'),
+    });
+  });
+
+  it('canonical prints the canonical form and fingerprint offline, and refuses with the reason', async () => {
+    const { stdout } = await cordon(['canonical', 'WALLET_ADDRESS', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '--network', 'polygon']);
+    expect(JSON.parse(stdout)).toEqual({
+      kind: 'WALLET_ADDRESS',
+      network: 'ethereum',
+      canonical: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed',
+      fingerprint: createHash('sha256').update('WALLET_ADDRESS|ethereum|0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed').digest('hex'),
+      wallet: { format: 'account', evmAlias: 'polygon' },
+    });
+    await expect(cordon(['canonical', 'WALLET_ADDRESS', 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('refused (TESTNET_ADDRESS)'),
     });
   });
 

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { useSha256 } from '@app/canonical';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { CordonConfig } from '@app/config';
@@ -55,6 +57,9 @@ export async function openDatabase(
     throw err;
   }
 }
+
+// Native SHA-256 for fingerprints on the server's hot paths (the library defaults to a portable one).
+useSha256((text) => createHash('sha256').update(text, 'utf8').digest('hex'));
 
 /** Starts the whole service and listens; `close()` stops it in order (HTTP, pool, database). */
 export async function startServer(config: CordonConfig, options: ServerOptions = {}): Promise<CordonServer> {

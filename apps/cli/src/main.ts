@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { promises as fs } from 'node:fs';
+import { parse } from '@app/canonical';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   generateSigningKey,
@@ -149,6 +150,22 @@ program
     }
     const data = await callGraphql(opts, await read(query), variables);
     process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  });
+
+program
+  .command('canonical')
+  .description('canonicalise an indicator value and print its fingerprint, offline (SPEC 3)')
+  .argument('<kind>', 'WALLET_ADDRESS, MERCHANT_ID, DOMAIN or URL')
+  .argument('<value>', 'the value (a merchant id as ACQUIRER:MID)')
+  .option('--network <network>', 'wallet network (bitcoin, ethereum, tron, litecoin, bitcoin-cash, monero, solana, or an EVM chain); detected when omitted')
+  .action((kind: string, value: string, opts: { network?: string }) => {
+    const result = parse(kind, value, opts.network);
+    if (!result.ok) {
+      process.stderr.write(`refused (${result.code}): ${result.message}\n`);
+      process.exit(1);
+    }
+    const { ok: _ok, ...shown } = result;
+    process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
   });
 
 program

@@ -1,15 +1,15 @@
 import { base58, base58xmr, bech32, bech32m, createBase58check } from '@scure/base';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import cashaddr from 'cashaddrjs';
+import { decodeCashAddress, encodeCashAddress } from 'ecashaddrjs';
 import { sha256Bytes } from '../hash.js';
 import { fail } from '../refusal.js';
 
 /**
- * Address codecs. The checksum mathematics is the libraries' (@scure/base for bech32, bech32m,
- * base58, base58check and Monero's base58; @noble/hashes for Keccak-256; cashaddrjs for
- * cashaddr); this file checks characters, case, lengths and versions first, so that every
- * refusal names its exact reason.
+ * Address codecs. The checksum mathematics is the libraries': @scure/base for bech32, bech32m,
+ * base58, base58check and Monero's base58; @noble/hashes for Keccak-256; ecashaddrjs (Bitcoin
+ * ABC's maintained implementation) for cashaddr. This file checks characters, case, lengths and
+ * versions first, so that every refusal names its exact reason.
  */
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const BECH32_CHARS = /^[qpzry9x8gf2tvdw0s3jn54khce6mua7l]+$/;
@@ -39,14 +39,15 @@ export function hasMixedCase(value: string): boolean {
 /** base58check (double SHA-256): returns version byte and payload. */
 export function decodeBase58Check(value: string, what: string): { version: number; payload: Uint8Array } {
   requireBase58(value, what);
-  const raw = base58.decode(value);
-  if (raw.length < 5) fail('BAD_LENGTH', `${what}: too short for base58check`);
   let data: Uint8Array;
   try {
     data = base58check.decode(value);
   } catch {
+    // Only on the failure path: tell a short value from a bad checksum.
+    if (base58.decode(value).length < 5) fail('BAD_LENGTH', `${what}: too short for base58check`);
     fail('BAD_CHECKSUM', `${what}: base58check checksum does not match (a mistyped character?)`);
   }
+  if (data.length < 1) fail('BAD_LENGTH', `${what}: too short for base58check`);
   return { version: data[0], payload: data.subarray(1) };
 }
 
@@ -73,8 +74,12 @@ export function decodeSegwit(value: string, mainHrp: string, testHrps: readonly 
     fail('INVALID_CHARACTERS', `${what}: ${describeChar(bad)} is not a bech32 character (no 1, b, i or o after the separator)`);
   }
   if (data.length < 7) fail('BAD_LENGTH', `${what}: too short`);
-  const v0 = bech32.decodeUnsafe(lower, 90);
-  const v1 = bech32m.decodeUnsafe(lower, 90);
+  // At most one of the two checksums holds for a string: try first the one its witness version
+  // ('q' is version 0) should use, and the other only when that fails.
+  const v0First = data[0] === 'q';
+  let v0 = v0First ? bech32.decodeUnsafe(lower, 90) : undefined;
+  const v1 = v0 ? undefined : bech32m.decodeUnsafe(lower, 90);
+  if (!v0First && !v1) v0 = bech32.decodeUnsafe(lower, 90);
   const decoded = v0 || v1;
   if (!decoded) fail('BAD_CHECKSUM', `${what}: checksum does not match (a mistyped character?)`);
   const version = decoded.words[0];
@@ -97,7 +102,7 @@ export const CASHADDR_PREFIX = 'bitcoincash';
 const CASHADDR_TEST_PREFIXES = ['bchtest', 'bchreg'];
 
 /** A cashaddr, with or without its `bitcoincash:` prefix; canonical is prefixed lower-case. */
-export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; hash: Uint8Array; canonical: string } {
+export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; canonical: string } {
   const what = 'bitcoin-cash cashaddr';
   if (hasMixedCase(value)) fail('MIXED_CASE', `${what}: mixes upper and lower case, which cashaddr forbids`);
   const lower = value.toLowerCase();
@@ -112,8 +117,8 @@ export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; hash: U
   }
   if (payload.length < 42 || payload.length > 120) fail('BAD_LENGTH', `${what}: ${payload.length} characters is not a cashaddr length`);
   try {
-    const decoded = cashaddr.decode(`${CASHADDR_PREFIX}:${payload}`);
-    return { type: decoded.type as 'P2PKH' | 'P2SH', hash: decoded.hash, canonical: `${CASHADDR_PREFIX}:${payload}` };
+    const decoded = decodeCashAddress(`${CASHADDR_PREFIX}:${payload}`);
+    return { type: decoded.type === 'p2sh' ? 'P2SH' : 'P2PKH', canonical: `${CASHADDR_PREFIX}:${payload}` };
   } catch (err) {
     const message = String((err as Error)?.message ?? '');
     if (message.includes('checksum')) fail('BAD_CHECKSUM', `${what}: checksum does not match (a mistyped character?)`);
@@ -124,7 +129,7 @@ export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; hash: U
 }
 
 export function encodeCashaddr(type: 'P2PKH' | 'P2SH', hash: Uint8Array): string {
-  return cashaddr.encode(CASHADDR_PREFIX, type, hash);
+  return encodeCashAddress(CASHADDR_PREFIX, type === 'P2SH' ? 'p2sh' : 'p2pkh', hash);
 }
 
 /** EIP-55: a mixed-case address must carry the right checksum capitalisation. */

@@ -174,7 +174,14 @@ function attempt(network: WalletNetwork, value: string): WalletAddress | Refusal
  */
 function detect(value: string): WalletAddress {
   const shaped = guesses(value);
-  const fits = shaped.map((n) => attempt(n, value)).filter((r): r is WalletAddress => !(r instanceof RefusalError));
+  const fits: WalletAddress[] = [];
+  for (const network of shaped) {
+    // A solana key decodes to 32 bytes, every base58check address here to 25: once one of those
+    // fits, solana cannot, so the (costly) attempt is skipped.
+    if (network === 'solana' && fits.length > 0) continue;
+    const result = attempt(network, value);
+    if (!(result instanceof RefusalError)) fits.push(result);
+  }
   const distinct = [...new Map(fits.map((f) => [f.network, f])).values()];
   if (distinct.length === 1) return distinct[0];
   if (distinct.length > 1) {
