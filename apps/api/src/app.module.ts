@@ -17,6 +17,8 @@ import { ExchangeKeyModule } from './modules/exchange-key/exchange-key.module.js
 import { HealthController } from './modules/health/health.controller.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { PrincipalsModule } from './modules/principals/principals.module.js';
+import { IndicatorsModule } from './modules/indicators/indicators.module.js';
+import { StatementsModule } from './modules/statements/statements.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -58,6 +60,8 @@ export class AppModule {
         ExchangeKeyModule,
         MembersModule,
         PrincipalsModule,
+        IndicatorsModule,
+        StatementsModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],

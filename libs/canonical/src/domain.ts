@@ -27,19 +27,21 @@ function plainAscii(host: string): string | undefined {
   if (!/^[a-z0-9_.-]+$/.test(lower) || lower.length > 253 || lower.includes('xn--')) return undefined;
   for (const label of lower.split('.')) {
     if (label.length === 0 || label.length > 63) return undefined;
-    if (label.startsWith('-') || label.endsWith('-') || (label[2] === '-' && label[3] === '-')) return undefined;
+    if (label.startsWith('-') || label.endsWith('-')) return undefined;
   }
   return lower;
 }
 
 /** SPEC 3 DOMAIN: UTS-46 to ASCII, lower-case, trailing dot dropped; IPs and single labels refused. */
-export function parseDomain(input: string, field = 'value'): Domain {
-  let host = input.trim();
-  if (host.endsWith('.')) host = host.slice(0, -1);
+export function parseDomain(input: string, field = 'value', options: { allowPublicSuffix?: boolean } = {}): Domain {
+  // One trailing dot means the root; UTS-46 maps 。 ． ｡ to '.', so those count too.
+  const host = input.trim().replace(/[.\u3002\uff0e\uff61]$/u, '');
   if (host === '') fail('EMPTY', `${field}: a domain must not be empty`, field);
-  if (host.startsWith('[') || host.includes(':')) fail('IP_ADDRESS', `${field}: an IP address is not a domain`, field);
+  if (host.includes('://') || host.includes('/')) fail('INVALID_DOMAIN', `${field}: give the host name only, not a URL`, field);
+  if (host.startsWith('[') || host.includes(':')) fail('IP_ADDRESS', `${field}: an IP address (or a port) is not a domain`, field);
   const ascii = plainAscii(host) ?? tr46.toASCII(host, {
-    checkHyphens: true,
+    // As browsers (WHATWG URL): hyphens in the 3rd and 4th positions are allowed (r3---sn-….googlevideo.com).
+    checkHyphens: false,
     checkBidi: true,
     checkJoiners: true,
     useSTD3ASCIIRules: false,
@@ -56,6 +58,7 @@ export function parseDomain(input: string, field = 'value'): Domain {
   if (IPV4ISH.test(labels[labels.length - 1])) fail('IP_ADDRESS', `${field}: an IP address is not a domain`, field);
   if (labels.length < 2) fail('SINGLE_LABEL', `${field}: "${ascii}" has a single label; give a full domain name`, field);
   const info = parseHost(ascii, { allowPrivateDomains: true, extractHostname: false });
+  if (!info.domain && options.allowPublicSuffix) return { canonical: ascii, registrable: ascii, parents: [] };
   if (!info.domain) {
     fail('PUBLIC_SUFFIX', `${field}: "${ascii}" is a public suffix (like co.uk), under which anyone can register`, field);
   }
@@ -66,4 +69,9 @@ export function parseDomain(input: string, field = 'value'): Domain {
     parents.push(parent);
   }
   return { canonical: ascii, registrable: info.domain, parents };
+}
+
+/** True for a name that is itself a public suffix (co.uk, s3.amazonaws.com, github.io). */
+export function isPublicSuffix(ascii: string): boolean {
+  return !parseHost(ascii, { allowPrivateDomains: true, extractHostname: false }).domain;
 }

@@ -27,8 +27,11 @@ const MID = /^[A-Z0-9][A-Z0-9._/-]*$/;
 
 function part(field: 'acquirer' | 'mid', raw: unknown): string {
   if (typeof raw !== 'string') fail('INVALID_MERCHANT_ID', `${field}: must be a string`, field);
-  const value = raw.trim().toUpperCase();
-  if (value === '') fail('EMPTY', `${field}: must not be empty`, field);
+  const trimmed = raw.trim();
+  if (trimmed === '') fail('EMPTY', `${field}: must not be empty`, field);
+  // ASCII before upper-casing: Unicode case mapping folds ı, ſ, ß, ﬁ … into ASCII letters.
+  if (/[^\x20-\x7e]/.test(trimmed)) fail('INVALID_CHARACTERS', `${field}: only ASCII letters, digits and the listed punctuation`, field);
+  const value = trimmed.toUpperCase();
   if (value.length > MAX_PART) fail('TOO_LONG', `${field}: at most ${MAX_PART} characters`, field);
   const pattern = field === 'acquirer' ? ACQUIRER : MID;
   if (!pattern.test(value)) {

@@ -194,3 +194,48 @@ describe('URLs', () => {
 it('refuses an unknown kind', () => {
   expect(refusal(parse('EMAIL', 'x@example.com'))).toMatchObject({ code: 'UNSUPPORTED_KIND', field: 'kind' });
 });
+
+describe('review findings (false and missed matches)', () => {
+  it('keeps a page on a shared host (a public suffix) as a URL, without a DOMAIN match key', () => {
+    const url = ok(parse('URL', 'https://s3.amazonaws.com/evil-bucket/login.html'));
+    expect(url.canonical).toBe('https://s3.amazonaws.com/evil-bucket/login.html');
+    expect(url.urlDomain).toBeNull();
+    expect(matchKeys(url).map((k) => k.via)).toEqual(['EXACT']);
+  });
+
+  it('detects a solana key that happens to start with bc1', () => {
+    expect(ok(parse('WALLET_ADDRESS', 'bc1veh4ESYEfGpM5uK9wn1UGog5fp8anuAQkrzqSwZP'))).toMatchObject({ network: 'solana' });
+  });
+
+  it('gives litecoin legacy 3… and M… for the same script one key', () => {
+    const legacy = ok(parse('WALLET_ADDRESS', '3GBygsGPvTdfKMbq4AKZZRu1sPMWPEsBfd', 'litecoin'));
+    expect(legacy.canonical).toMatch(/^M/);
+    expect(ok(parse('WALLET_ADDRESS', legacy.canonical, 'litecoin')).fingerprint).toBe(legacy.fingerprint);
+  });
+
+  it('refuses cashaddr version bytes Bitcoin Cash does not define', () => {
+    expect(refusal(parse('WALLET_ADDRESS', 'bitcoincash:spm2qsznhks23z7629mms6s4cwef74vcwv4glwxl5g', 'bitcoin-cash')).code).toBe('UNKNOWN_VERSION');
+    expect(refusal(parse('WALLET_ADDRESS', 'bitcoincash:qvch8mmxy0rtfrlarg7ucrxxfzds5pamg73h7370aa87d80gyhqxq5nlegake', 'bitcoin-cash')).code).toBe('BAD_LENGTH');
+  });
+
+  it('drops URL userinfo, so per-victim user names cannot make one page many', () => {
+    const a = ok(parse('URL', 'https://victim1@evil.example/pay'));
+    const b = ok(parse('URL', 'https://evil.example/pay'));
+    expect(a.canonical).toBe('https://evil.example/pay');
+    expect(a.fingerprint).toBe(b.fingerprint);
+  });
+
+  it('refuses non-ASCII merchant ids instead of folding them into ASCII keys', () => {
+    expect(refusal(parse('MERCHANT_ID', 'acq:mıd'))).toMatchObject({ code: 'INVALID_CHARACTERS', field: 'mid' });
+    expect(refusal(parse('MERCHANT_ID', 'straße:mid'))).toMatchObject({ code: 'INVALID_CHARACTERS', field: 'acquirer' });
+  });
+
+  it('accepts hyphens in the 3rd and 4th positions, as browsers do, and a trailing ideographic dot', () => {
+    expect(ok(parse('DOMAIN', 'r3---sn-4g5e6nz7.googlevideo.com')).canonical).toBe('r3---sn-4g5e6nz7.googlevideo.com');
+    expect(ok(parse('DOMAIN', 'example.com。')).canonical).toBe('example.com');
+  });
+
+  it('says a URL given as a DOMAIN is a URL', () => {
+    expect(refusal(parse('DOMAIN', 'https://example.com')).message).toMatch(/host name only, not a URL/);
+  });
+});

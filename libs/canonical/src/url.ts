@@ -1,9 +1,9 @@
-import { type Domain, parseDomain } from './domain.js';
+import { type Domain, isPublicSuffix, parseDomain } from './domain.js';
 import { fail } from './refusal.js';
 
 export interface NormalisedUrl {
   canonical: string;
-  /** The host's DOMAIN form, or null when the host is an IP address. */
+  /** The host's DOMAIN form; null when the host is an IP address or a public suffix. */
   domain: Domain | null;
 }
 
@@ -40,12 +40,16 @@ export function parseUrl(input: string, field = 'value'): NormalisedUrl {
   let domain: Domain | null = null;
   let host = hostname;
   if (!(hostname.startsWith('[') || /^[\d.]+$/.test(hostname))) {
-    domain = parseDomain(hostname, field);
-    host = domain.canonical;
+    // A page on a shared host (s3.amazonaws.com/bucket/…, x.github.io) is still a URL; only its
+    // host cannot be matched as a DOMAIN when it is a public suffix.
+    const parsed = parseDomain(hostname, field, { allowPublicSuffix: true });
+    host = parsed.canonical;
+    domain = parsed.registrable === parsed.canonical && parsed.parents.length === 0 && isPublicSuffix(parsed.canonical) ? null : parsed;
   }
-  const auth = url.username || url.password ? `${url.username}${url.password ? `:${url.password}` : ''}@` : '';
   const port = url.port ? `:${url.port}` : '';
   const path = normalisePercent(url.pathname || '/');
   const query = normalisePercent(url.search);
-  return { canonical: `${url.protocol}//${auth}${host}${port}${path}${query}`, domain };
+  // User name and password do not change the resource: dropped, so per-victim userinfo cannot
+  // make one page look like many.
+  return { canonical: `${url.protocol}//${host}${port}${path}${query}`, domain };
 }

@@ -34,6 +34,8 @@ export interface CordonConfig {
   maxQueryCost: number;
   /** Connections in the pool of each API process (CORDON_DB_POOL_SIZE). */
   dbPoolSize: number;
+  /** Most statements one submitStatements call takes (CORDON_MAX_SUBMIT_BATCH). */
+  maxSubmitBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -156,5 +158,6 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     maxAliases: intSetting(env, 'CORDON_MAX_ALIASES', 15, 1, 1000),
     maxQueryCost: intSetting(env, 'CORDON_MAX_QUERY_COST', 5000, 10, 1_000_000),
     dbPoolSize: intSetting(env, 'CORDON_DB_POOL_SIZE', 10, 1, 500),
+    maxSubmitBatch: intSetting(env, 'CORDON_MAX_SUBMIT_BATCH', 10_000, 1, 100_000),
   };
 }

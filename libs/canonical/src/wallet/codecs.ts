@@ -116,9 +116,9 @@ export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; canonic
     fail('INVALID_CHARACTERS', `${what}: ${describeChar(bad)} is not a cashaddr character`);
   }
   if (payload.length < 42 || payload.length > 120) fail('BAD_LENGTH', `${what}: ${payload.length} characters is not a cashaddr length`);
+  let decoded: ReturnType<typeof decodeCashAddress>;
   try {
-    const decoded = decodeCashAddress(`${CASHADDR_PREFIX}:${payload}`);
-    return { type: decoded.type === 'p2sh' ? 'P2SH' : 'P2PKH', canonical: `${CASHADDR_PREFIX}:${payload}` };
+    decoded = decodeCashAddress(`${CASHADDR_PREFIX}:${payload}`);
   } catch (err) {
     const message = String((err as Error)?.message ?? '');
     if (message.includes('checksum')) fail('BAD_CHECKSUM', `${what}: checksum does not match (a mistyped character?)`);
@@ -126,6 +126,18 @@ export function decodeCashaddr(value: string): { type: 'P2PKH' | 'P2SH'; canonic
     if (message.includes('type')) fail('UNKNOWN_VERSION', `${what}: unknown address type in the version byte`);
     fail('UNRECOGNISED_FORMAT', `${what}: not a valid cashaddr`);
   }
+  const type = decoded.type === 'p2sh' ? 'P2SH' : 'P2PKH';
+  const size = decoded.hash.length / 2;
+  // Bitcoin Cash has P2PKH-20, P2SH-20 and P2SH-32 only.
+  if (!(size === 20 || (type === 'P2SH' && size === 32))) fail('BAD_LENGTH', `${what}: a ${type} hash of ${size} bytes is not a Bitcoin Cash address`);
+  // Re-encoding catches version bytes the decoder tolerates (the reserved bit): one spelling per address.
+  const canonical = encodeCashAddress(CASHADDR_PREFIX, decoded.type, decoded.hash);
+  if (canonical !== `${CASHADDR_PREFIX}:${payload}`) fail('UNKNOWN_VERSION', `${what}: the version byte has reserved bits set`);
+  return { type, canonical };
+}
+
+export function encodeBase58Check(version: number, payload: Uint8Array): string {
+  return base58check.encode(Uint8Array.from([version, ...payload]));
 }
 
 export function encodeCashaddr(type: 'P2PKH' | 'P2SH', hash: Uint8Array): string {

@@ -7,6 +7,7 @@ import {
   decodeSegwit,
   eip55Valid,
   encodeBase58,
+  encodeBase58Check,
   encodeCashaddr,
   hasMixedCase,
 } from './codecs.js';
@@ -73,7 +74,8 @@ function litecoin(value: string): WalletAddress {
   if (payload.length !== 20) fail('BAD_LENGTH', `litecoin address: a base58 address holds a 20-byte hash, not ${payload.length} bytes`);
   if (version === 0x30) return { network: 'litecoin', canonical: value, format: 'p2pkh' };
   if (version === 0x32) return { network: 'litecoin', canonical: value, format: 'p2sh' };
-  if (version === 0x05) return { network: 'litecoin', canonical: value, format: 'p2sh-legacy' };
+  // Legacy 3… and M… carry the same script hash: one key, the current M… form.
+  if (version === 0x05) return { network: 'litecoin', canonical: encodeBase58Check(0x32, payload), format: 'p2sh' };
   if (version === 0x6f || version === 0x3a || version === 0xc4) fail('TESTNET_ADDRESS', 'litecoin address: a testnet address, not litecoin mainnet');
   fail('UNKNOWN_VERSION', `litecoin address: version byte 0x${version.toString(16).padStart(2, '0')} is not a litecoin mainnet address`);
 }
@@ -146,9 +148,13 @@ const PARSERS: Record<WalletNetwork, Parser> = {
 /** The networks a value might belong to by its shape alone, most specific first. */
 function guesses(value: string): WalletNetwork[] {
   if (/^0x/i.test(value)) return ['ethereum'];
-  if (/^(bc|tb|bcrt)1/i.test(value)) return ['bitcoin'];
-  if (/^(ltc|tltc|rltc)1/i.test(value)) return ['litecoin'];
-  if (/^(bitcoincash|bchtest|bchreg):/i.test(value) || /^[qp][02-9ac-hj-np-z]{41}$/i.test(value)) return ['bitcoin-cash'];
+  // bech32-shaped only when single-case and in the bech32 alphabet: a solana key may start with bc1.
+  const bech32ish = !hasMixedCase(value) && /^[a-z0-9]+1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]+$/i.test(value);
+  if (bech32ish && /^(bc|tb|bcrt)1/i.test(value)) return ['bitcoin'];
+  if (bech32ish && /^(ltc|tltc|rltc)1/i.test(value)) return ['litecoin'];
+  if (/^(bitcoincash|bchtest|bchreg):/i.test(value) || (/^[qp][02-9ac-hj-np-z]+$/i.test(value) && (value.length === 42 || value.length === 61))) {
+    return ['bitcoin-cash'];
+  }
   const shaped: WalletNetwork[] = [];
   if (/^[13mn2]/.test(value) && value.length >= 25 && value.length <= 35) shaped.push('bitcoin');
   if (/^[LMQ]/.test(value) && value.length >= 25 && value.length <= 35) shaped.push('litecoin');
@@ -211,7 +217,9 @@ export function parseWallet(value: string, network?: string): WalletAddress {
   const { network: resolved, evmAlias } = walletNetwork(network);
   const result = attempt(resolved, value);
   if (!(result instanceof RefusalError)) return evmAlias ? { ...result, evmAlias } : result;
-  // Say so when the value is fine, just on another network.
+  // Say so when the value is fine, just on another network — unless it was recognised as this
+  // network's format and failed its checks (mixed case, checksum, testnet): that reason is better.
+  if (['MIXED_CASE', 'BAD_CHECKSUM', 'TESTNET_ADDRESS'].includes(result.refusal.code)) throw result;
   let elsewhere: WalletAddress | undefined;
   try {
     elsewhere = detect(value);

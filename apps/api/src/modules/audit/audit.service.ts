@@ -50,36 +50,57 @@ export class AuditService {
 
   /** Records an event inside the caller's transaction: it commits or rolls back with the change. */
   async record(manager: EntityManager, event: AuditEventInput): Promise<RecordedEvent> {
+    const [recorded] = await this.recordMany(manager, [event]);
+    return recorded;
+  }
+
+  /**
+   * Records many events in one statement pair (a batch of statements): one sequencing update for
+   * all of them, one multi-row insert. Same guarantees as record().
+   */
+  async recordMany(manager: EntityManager, events: AuditEventInput[]): Promise<RecordedEvent[]> {
+    if (events.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error('AuditService.record must run inside the transaction of the change it records');
+      throw new Error('AuditService.recordMany must run inside the transaction of the change it records');
     }
-    const [{ idx }] = (await manager.query(
-      `WITH head AS (UPDATE audit_head SET size = size + 1 RETURNING size - 1 AS idx) SELECT idx FROM head`,
-    )) as {
-      idx: string;
-    }[];
-    const index = Number(idx);
+    const [{ start }] = (await manager.query(
+      `WITH head AS (UPDATE audit_head SET size = size + $1 RETURNING size - $1 AS start) SELECT start FROM head`,
+      [events.length],
+    )) as { start: string }[];
+    const first = Number(start);
     const at = this.clock.now().toISOString();
-    const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
-    const canonical = canonicalize({
-      v: 1,
-      index,
-      at,
-      action: event.action,
-      actor,
-      subject: event.subjectId ?? null,
-      subjectMember: event.subjectMemberId ?? null,
-      data: event.data,
+    const rows = events.map((event, i) => {
+      const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
+      const canonical = canonicalize({
+        v: 1,
+        index: first + i,
+        at,
+        action: event.action,
+        actor,
+        subject: event.subjectId ?? null,
+        subjectMember: event.subjectMemberId ?? null,
+        data: event.data,
+      });
+      if (canonical === undefined) throw new Error('audit event is not serialisable');
+      return { index: first + i, at, canonical, leafHash: leafHash(canonical), event, actor };
     });
-    if (canonical === undefined) throw new Error('audit event is not serialisable');
-    const hash = leafHash(canonical);
     await manager.query(
       `INSERT INTO audit_event
          (idx, at, action, actor_principal_id, actor_member_id, subject_id, subject_member_id, canonical, leaf_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [index, at, event.action, actor?.principal ?? null, actor?.member ?? null, event.subjectId ?? null, event.subjectMemberId ?? null, canonical, hash],
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::bytea[])`,
+      [
+        rows.map((r) => r.index),
+        rows.map((r) => r.at),
+        rows.map((r) => r.event.action),
+        rows.map((r) => r.actor?.principal ?? null),
+        rows.map((r) => r.actor?.member ?? null),
+        rows.map((r) => r.event.subjectId ?? null),
+        rows.map((r) => r.event.subjectMemberId ?? null),
+        rows.map((r) => r.canonical),
+        rows.map((r) => r.leafHash),
+      ],
     );
-    return { index, at, canonical, leafHash: hash };
+    return rows.map(({ index, at: when, canonical, leafHash: hash }) => ({ index, at: when, canonical, leafHash: hash }));
   }
 
   /** Records an event that accompanies no other change (a refused sign-in). */

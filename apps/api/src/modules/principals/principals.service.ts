@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwkError, parsePublicJwk, type PublicJwk } from '@app/signing';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
 import { type Caller, hasRole } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
@@ -34,6 +34,13 @@ export class PrincipalsService {
   async get(caller: Caller, id: string): Promise<PrincipalEntity | null> {
     const principal = await this.load(this.dataSource.manager, uuid('id', id));
     return principal && this.members.canSeeInternals(caller, principal.memberId) ? principal : null;
+  }
+
+  /** Principals by id with member and keys, in the order asked (for request loaders; no scoping). */
+  async loadMany(ids: readonly string[]): Promise<(PrincipalEntity | undefined)[]> {
+    const rows = await this.dataSource.getRepository(PrincipalEntity).find({ where: { id: In([...ids]) }, relations: WITH_MEMBER_AND_KEYS });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id));
   }
 
   /** A member's principals, or null when the caller may not see them. */

@@ -1,0 +1,114 @@
+import { Args, Context, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Authenticated } from '../../common/access.decorator.js';
+import { type Caller, CurrentCaller, isCoordinator } from '../../common/caller.js';
+import { requestLoader } from '../../common/request-loader.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MembersService } from '../members/members.service.js';
+import { PrincipalKeyObject, PrincipalObject } from '../principals/dto/principal.object.js';
+import { PrincipalsService } from '../principals/principals.service.js';
+import {
+  IndicatorConnection,
+  IndicatorFilter,
+  IndicatorObject,
+  ReportedSiteObject,
+  StatementObject,
+} from './dto/indicator.object.js';
+import { encodeCursor, IndicatorsService } from './indicators.service.js';
+
+type Req = object;
+
+@Resolver(() => IndicatorObject)
+export class IndicatorsResolver {
+  constructor(private readonly indicatorService: IndicatorsService) {}
+
+  @Query(() => IndicatorObject, { nullable: true, description: 'Null when absent or not visible to your member (SPEC 3).' })
+  @Authenticated()
+  async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Args('id', { type: () => ID }) id: string): Promise<IndicatorObject | null> {
+    const row = await this.indicatorService.get(req, caller, id);
+    return row && IndicatorObject.from(row);
+  }
+
+  @Query(() => IndicatorConnection, { description: 'Visible indicators, ordered by last change (Relay connection).' })
+  @Authenticated()
+  async indicators(
+    @CurrentCaller() caller: Caller,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+    @Args('filter', { type: () => IndicatorFilter, nullable: true }) filter?: IndicatorFilter,
+  ): Promise<IndicatorConnection> {
+    const { rows, hasNextPage } = await this.indicatorService.page(caller, first, after, {
+      kind: filter?.kind,
+      status: filter?.status,
+      network: filter?.network,
+      memberId: filter?.member?.toLowerCase(),
+      updatedSince: filter?.updatedSince,
+    });
+    const edges = rows.map((row) => ({ cursor: encodeCursor(row), node: IndicatorObject.from(row) }));
+    return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
+  }
+
+  @ResolveField(() => [StatementObject], { description: 'The statements you may see (each statement’s own TLP governs it).' })
+  @Authenticated()
+  async statements(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<StatementObject[]> {
+    return (await this.indicatorService.statementsOf(req, caller, indicator.id)).map((row) => StatementObject.from(row));
+  }
+
+  @ResolveField(() => [ReportedSiteObject], { description: 'Reported websites linked through the statements you may see.' })
+  @Authenticated()
+  async sites(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<ReportedSiteObject[]> {
+    const rows = await this.indicatorService.sitesOf(req, caller, indicator.id);
+    return rows.map((r) => Object.assign(new ReportedSiteObject(), { fingerprint: r.fingerprint, rawUrl: r.url }));
+  }
+}
+
+@Resolver(() => StatementObject)
+export class StatementFieldsResolver {
+  constructor(
+    private readonly principalService: PrincipalsService,
+    private readonly memberService: MembersService,
+  ) {}
+
+  @ResolveField(() => String, { nullable: true, description: 'The exact JWS received; null unless your own member’s or you are a coordinator.' })
+  @Authenticated()
+  jws(@CurrentCaller() caller: Caller, @Parent() statement: StatementObject): string | null {
+    return statement.row.issuer_member_id === caller.memberId || isCoordinator(caller) ? statement.row.jws : null;
+  }
+
+  @ResolveField(() => String, { nullable: true, description: 'The exchange’s receipt; null unless your own member’s or you are a coordinator.' })
+  @Authenticated()
+  receipt(@CurrentCaller() caller: Caller, @Parent() statement: StatementObject): string | null {
+    return statement.row.issuer_member_id === caller.memberId || isCoordinator(caller) ? statement.row.receipt : null;
+  }
+
+  @ResolveField(() => PrincipalObject, {
+    description: 'Who signed it. Another member’s principal shows only the key that signed, unless you may see that member’s keys.',
+  })
+  @Authenticated()
+  async issuer(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<PrincipalObject> {
+    const loader = requestLoader(req, 'issuers', (ids: readonly string[]) => this.principalService.loadMany(ids));
+    const principal = PrincipalObject.from((await loader.load(statement.row.issuer_principal_id))!);
+    if (this.memberService.canSeeInternals(caller, principal.member.id)) return principal;
+    return Object.assign(principal, { keys: principal.keys.filter((k: PrincipalKeyObject) => k.kid === statement.row.kid) });
+  }
+}
+
+@Resolver(() => ReportedSiteObject)
+export class ReportedSiteResolver {
+  constructor(private readonly audit: AuditService) {}
+
+  @ResolveField(() => String, {
+    nullable: true,
+    description: 'The normalised URL: coordinator members only (each read is audited); null for everyone else.',
+  })
+  @Authenticated()
+  async url(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() site: ReportedSiteObject): Promise<string | null> {
+    if (!isCoordinator(caller)) return null;
+    // One audit event per request, listing every site whose URL was read.
+    const loader = requestLoader<string, string>(req, 'site-url-read', async (fingerprints) => {
+      await this.audit.recordAlone({ action: 'site.url.read', actor: caller, subjectId: null, data: { sites: [...new Set(fingerprints)] } });
+      return [...fingerprints];
+    });
+    await loader.load(site.fingerprint);
+    return site.rawUrl;
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { EVM_ALIASES } from '@app/canonical';
+import type { Caller } from '../../common/caller.js';
+import { CordonException } from '../../common/cordon.exception.js';
+import { requestLoader } from '../../common/request-loader.js';
+import { uuid } from '../../common/validate.js';
+import type { IndicatorRow, StatementRow } from './indicator.rows.js';
+import { type IndicatorFilterValues, IndicatorsRepository, type SiteRow } from './indicators.repository.js';
+
+const MAX_PAGE = 500;
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = map.get(k);
+    if (list) list.push(row);
+    else map.set(k, [row]);
+  }
+  return map;
+}
+
+/** Reads of indicators for a caller: visible ones only, batched per request. */
+@Injectable()
+export class IndicatorsService {
+  constructor(private readonly repository: IndicatorsRepository) {}
+
+  /** One visible indicator by id, through the request's loader; null when absent or invisible. */
+  async get(req: object, caller: Caller, id: string, field = 'id'): Promise<IndicatorRow | null> {
+    return (await this.indicatorLoader(req, caller).load(uuid(field, id))) ?? null;
+  }
+
+  indicatorLoader(req: object, caller: Caller) {
+    return requestLoader<string, IndicatorRow | undefined>(req, 'indicator', async (ids) => {
+      const rows = await this.repository.findVisible(caller, ids);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id));
+    });
+  }
+
+  statementsOf(req: object, caller: Caller, indicatorId: string): Promise<StatementRow[]> {
+    return requestLoader<string, StatementRow[]>(req, 'statements', async (ids) => {
+      const grouped = groupBy(await this.repository.statements(caller, ids), (r) => r.indicator_id);
+      return ids.map((id) => grouped.get(id) ?? []);
+    }).load(indicatorId);
+  }
+
+  statement(req: object, caller: Caller, id: string): Promise<StatementRow | undefined> {
+    return requestLoader<string, StatementRow | undefined>(req, 'statement', async (ids) => {
+      const byId = new Map((await this.repository.statementsById(caller, ids)).map((r) => [r.id, r]));
+      return ids.map((sid) => byId.get(sid));
+    }).load(id);
+  }
+
+  sitesOf(req: object, caller: Caller, indicatorId: string): Promise<SiteRow[]> {
+    return requestLoader<string, SiteRow[]>(req, 'sites', async (ids) => {
+      const grouped = groupBy(await this.repository.sites(caller, ids), (r) => r.indicator_id);
+      return ids.map((id) => grouped.get(id) ?? []);
+    }).load(indicatorId);
+  }
+
+  async page(
+    caller: Caller,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    filter: IndicatorFilterValues,
+  ): Promise<{ rows: (IndicatorRow & { updated_us: string })[]; hasNextPage: boolean }> {
+    const size = first ?? 50;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw CordonException.badInput('first', `must be 1 to ${MAX_PAGE}`);
+    const cursor = after ? decodeCursor(after) : undefined;
+    const network = filter.network?.trim().toLowerCase();
+    const values: IndicatorFilterValues = {
+      ...filter,
+      network: network === undefined ? undefined : (EVM_ALIASES as readonly string[]).includes(network) ? 'ethereum' : network,
+    };
+    const rows = await this.repository.list(caller, values, size, cursor);
+    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
+  }
+}
+
+/** Opaque cursor: the row's updated_at in microseconds and its id. */
+export function encodeCursor(row: { updated_us: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.updated_us, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { updatedUs: string; id: string } {
+  try {
+    const [us, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (typeof us !== 'string' || !/^\d{1,18}$/.test(us) || typeof id !== 'string') throw new Error('bad');
+    return { updatedUs: us, id: uuid('after', id) };
+  } catch {
+    throw CordonException.badInput('after', 'is not a cursor returned by this query');
+  }
+}

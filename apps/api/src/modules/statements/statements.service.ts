@@ -1,0 +1,375 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { CordonConfig } from '@app/config';
+import {
+  decodeStatement,
+  importVerifyingKey,
+  type PublicJwk,
+  StatementFormatError,
+  type VerifyingKey,
+  verifySignature,
+} from '@app/signing';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type Caller, isCoordinator } from '../../common/caller.js';
+import { Clock } from '../../common/clock.js';
+import { CordonException } from '../../common/cordon.exception.js';
+import { MemberKind, Role } from '../../common/roles.js';
+import { CONFIG } from '../../common/tokens.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ExchangeKeyService } from '../exchange-key/exchange-key.service.js';
+import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
+import { type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from './statement-claims.js';
+
+/** What a submission produced for one item, in input order. */
+export type SubmitItemOutcome =
+  | { ok: true; statementId: string; indicatorId: string; receipt: string }
+  | { ok: false; code: StatementRefusalCode; error: string };
+
+interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: PublicJwk;
+  principal_id: string;
+  roles: string[];
+  disabled: boolean;
+  member_id: string;
+  member_kind: MemberKind;
+  suspended: boolean;
+}
+
+interface Item {
+  index: number;
+  jws: string;
+  sha256: string;
+  kid?: string;
+  key?: KeyRow;
+  claims?: StatementClaims;
+  refusal?: { code: StatementRefusalCode; error: string };
+  /** index of an earlier item of this batch with the same (iss, jti) */
+  sameAs?: number;
+}
+
+/** Receipt payload (SPEC 4), signed by the exchange key. */
+export interface ReceiptClaims {
+  statementSha256: string;
+  indicatorId: string;
+  acceptedAt: string;
+  auditIndex: number;
+}
+
+export const RECEIPT_TYP = 'cordon-receipt+jwt';
+
+function refuse(item: Item, code: StatementRefusalCode, error: string): void {
+  if (!item.refusal) item.refusal = { code, error };
+}
+
+/**
+ * Submission of signed indicator statements (SPEC 4): verify every item, then write all accepted
+ * ones in one transaction with set-based SQL. Nothing is stored for a refused item; one bad item
+ * never fails the rest. Replays are caught by the (issuer, jti) unique index, so concurrent
+ * submissions of the same item end with one statement.
+ */
+@Injectable()
+export class StatementsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly exchangeKey: ExchangeKeyService,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: CordonConfig,
+  ) {}
+
+  async submit(caller: Caller, jwsList: string[]): Promise<SubmitItemOutcome[]> {
+    if (jwsList.length > this.config.maxSubmitBatch) {
+      throw CordonException.badInput('jws', `at most ${this.config.maxSubmitBatch} statements per call (CORDON_MAX_SUBMIT_BATCH), got ${jwsList.length}`);
+    }
+    const now = this.clock.epochSeconds();
+    const items: Item[] = jwsList.map((jws, index) => ({ index, jws, sha256: createHash('sha256').update(jws, 'utf8').digest('hex') }));
+
+    // 1. Decode (format and header only).
+    const decoded = new Map<number, unknown>();
+    for (const item of items) {
+      try {
+        const d = decodeStatement(item.jws);
+        item.kid = d.kid;
+        decoded.set(item.index, d.payload);
+        if (d.alg === undefined) refuse(item, 'BAD_HEADER', 'header.alg missing');
+      } catch (err) {
+        if (err instanceof StatementFormatError) refuse(item, err.code, err.message);
+        else throw err;
+      }
+    }
+
+    // 2. Keys, in one query; then signatures, concurrently (WebCrypto works off the event loop).
+    const keys = await this.activeKeys([...new Set(items.filter((i) => i.kid && !i.refusal).map((i) => i.kid!))]);
+    const imported = new Map<string, Promise<VerifyingKey>>();
+    await Promise.all(
+      items.map(async (item) => {
+        if (item.refusal) return;
+        const key = keys.get(item.kid!);
+        if (!key) return refuse(item, 'UNKNOWN_KEY', 'header.kid: not an active key of any principal');
+        item.key = key;
+        if (!imported.has(key.kid)) imported.set(key.kid, importVerifyingKey({ ...key.public_jwk, alg: key.alg } as PublicJwk));
+        if (!(await verifySignature(item.jws, await imported.get(key.kid)!))) {
+          refuse(item, 'BAD_SIGNATURE', 'signature: does not verify with the key named by kid');
+        }
+      }),
+    );
+
+    // 3. Claims and the issuer's standing.
+    for (const item of items) {
+      if (item.refusal) continue;
+      try {
+        item.claims = validateClaims(decoded.get(item.index), now);
+      } catch (err) {
+        if (err instanceof StatementRefusal) refuse(item, err.code, err.message);
+        else throw err;
+        continue;
+      }
+      const key = item.key!;
+      if (key.principal_id !== item.claims.iss) refuse(item, 'UNKNOWN_KEY', 'header.kid: not a key of the principal named by iss');
+      else if (key.suspended) refuse(item, 'MEMBER_SUSPENDED', 'iss: the issuer’s member is suspended');
+      else if (key.disabled || !key.roles.includes(Role.CONTRIBUTOR)) refuse(item, 'NOT_CONTRIBUTOR', 'iss: the issuer does not hold the CONTRIBUTOR role');
+      else if (key.member_id !== caller.memberId && !isCoordinator(caller)) {
+        refuse(item, 'FOREIGN_ISSUER', 'iss: a member submits its own statements (only coordinators relay others’)');
+      }
+    }
+
+    // 4. Referenced members and the exclusion list, one query each.
+    await this.checkShareWith(items);
+    await this.checkExclusions(items);
+
+    // 5. The same (iss, jti) twice in one batch: the later one repeats the first or is a replay.
+    const firstByJti = new Map<string, Item>();
+    for (const item of items) {
+      if (item.refusal || !item.claims) continue;
+      const key = `${item.claims.iss}|${item.claims.jti}`;
+      const first = firstByJti.get(key);
+      if (!first) firstByJti.set(key, item);
+      else if (first.sha256 === item.sha256) item.sameAs = first.index;
+      else refuse(item, 'REPLAY', 'jti: this issuer already used this jti for a different statement');
+    }
+
+    const toWrite = items.filter((i) => !i.refusal && i.sameAs === undefined);
+    const written = toWrite.length > 0 ? await this.write(caller, toWrite) : new Map<number, SubmitItemOutcome>();
+
+    return items.map((item) => {
+      if (item.refusal) return { ok: false, ...item.refusal };
+      return written.get(item.sameAs ?? item.index)!;
+    });
+  }
+
+  private async activeKeys(kids: string[]): Promise<Map<string, KeyRow>> {
+    if (kids.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT k.kid, k.alg, k.public_jwk, p.id AS principal_id, p.roles, p.disabled,
+              m.id AS member_id, m.kind AS member_kind, m.suspended
+         FROM principal_key k JOIN principal p ON p.id = k.principal_id JOIN member m ON m.id = p.member_id
+        WHERE k.kid = ANY($1) AND k.status = 'ACTIVE'`,
+      [kids],
+    )) as KeyRow[];
+    return new Map(rows.map((r) => [r.kid, r]));
+  }
+
+  private async checkShareWith(items: Item[]): Promise<void> {
+    const wanted = [...new Set(items.flatMap((i) => (i.refusal ? [] : (i.claims?.shareWith ?? []))))];
+    if (wanted.length === 0) return;
+    const rows = (await this.dataSource.query('SELECT id FROM member WHERE id = ANY($1::uuid[])', [wanted])) as { id: string }[];
+    const known = new Set(rows.map((r) => r.id));
+    for (const item of items) {
+      const missing = item.refusal ? undefined : item.claims?.shareWith.find((m) => !known.has(m));
+      if (missing) refuse(item, 'UNKNOWN_MEMBER', `claims.shareWith: no member ${missing}`);
+    }
+  }
+
+  /** SPEC 4: a statement about an excluded value is refused, whatever path it comes by. */
+  private async checkExclusions(items: Item[]): Promise<void> {
+    const fingerprints = [...new Set(items.filter((i) => !i.refusal && i.claims).map((i) => i.claims!.indicator.fingerprint))];
+    if (fingerprints.length === 0) return;
+    const rows = (await this.dataSource.query(
+      'SELECT fingerprint, reason FROM exclusion WHERE removed_at IS NULL AND fingerprint = ANY($1)',
+      [fingerprints],
+    )) as { fingerprint: string; reason: string }[];
+    const reasons = new Map(rows.map((r) => [r.fingerprint, r.reason]));
+    for (const item of items) {
+      const reason = item.refusal ? undefined : reasons.get(item.claims!.indicator.fingerprint);
+      if (reason !== undefined) refuse(item, 'EXCLUDED', `claims.indicator: the value is on the exclusion list: ${reason}`);
+    }
+  }
+
+  /** One transaction: statements, indicators, sites, aggregates, audit events, receipts. */
+  private async write(caller: Caller, items: Item[]): Promise<Map<number, SubmitItemOutcome>> {
+    const outcomes = new Map<number, SubmitItemOutcome>();
+    const conflicts: Item[] = [];
+    await this.dataSource.transaction(async (em) => {
+      const receivedAt = this.clock.now();
+      const inserted = (await em.query(
+        `INSERT INTO statement (issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, expires_at,
+                                category, confidence, tlp, share_with, evidence_reference, evidence_observed_at, received_at)
+         SELECT u.iss, u.member, u.kid, u.jti, u.jws, u.sha, to_timestamp(u.iat), to_timestamp(u.exp), u.category, u.confidence,
+                u.tlp, string_to_array(u.share, ',')::uuid[], u.ref, u.observed, $15
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[],
+                       $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[])
+                AS u(iss, member, kid, jti, jws, sha, iat, exp, category, confidence, tlp, share, ref, observed)
+         ON CONFLICT (issuer_principal_id, jti) DO NOTHING
+         RETURNING id, issuer_principal_id AS iss, jti`,
+        [
+          items.map((i) => i.claims!.iss),
+          items.map((i) => i.key!.member_id),
+          items.map((i) => i.key!.kid),
+          items.map((i) => i.claims!.jti),
+          items.map((i) => i.jws),
+          items.map((i) => i.sha256),
+          items.map((i) => i.claims!.iat),
+          items.map((i) => i.claims!.exp ?? null),
+          items.map((i) => i.claims!.category),
+          items.map((i) => i.claims!.confidence),
+          items.map((i) => i.claims!.tlp),
+          items.map((i) => i.claims!.shareWith.join(',')),
+          items.map((i) => i.claims!.evidence?.reference ?? null),
+          items.map((i) => i.claims!.evidence?.observedAt ?? null),
+          receivedAt,
+        ],
+      )) as { id: string; iss: string; jti: string }[];
+      const statementIds = new Map(inserted.map((r) => [`${r.iss}|${r.jti}`, r.id]));
+      const fresh = items.filter((i) => statementIds.has(`${i.claims!.iss}|${i.claims!.jti}`));
+      conflicts.push(...items.filter((i) => !statementIds.has(`${i.claims!.iss}|${i.claims!.jti}`)));
+      if (fresh.length === 0) return;
+
+      const indicatorIds = await this.upsertIndicators(em, fresh, receivedAt);
+      const idOf = (i: Item) => statementIds.get(`${i.claims!.iss}|${i.claims!.jti}`)!;
+      await em.query(
+        `UPDATE statement s SET indicator_id = u.indicator FROM unnest($1::uuid[], $2::uuid[]) AS u(id, indicator) WHERE s.id = u.id`,
+        [fresh.map(idOf), fresh.map((i) => indicatorIds.get(i.claims!.indicator.fingerprint)!.id)],
+      );
+      const sites = fresh.flatMap((i) => (i.claims!.evidence?.sites ?? []).map((s, position) => ({ statement: idOf(i), position, ...s })));
+      if (sites.length > 0) {
+        await em.query(
+          `INSERT INTO statement_site (statement_id, position, fingerprint, url)
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[])`,
+          [sites.map((s) => s.statement), sites.map((s) => s.position), sites.map((s) => s.fingerprint), sites.map((s) => s.url)],
+        );
+      }
+      const touched = [...new Set([...indicatorIds.values()].map((v) => v.id))];
+      await recomputeIndicators(em, touched);
+
+      const events = await this.audit.recordMany(
+        em,
+        fresh.map((i) => {
+          const indicator = indicatorIds.get(i.claims!.indicator.fingerprint)!;
+          return {
+            action: 'statement.accept',
+            actor: caller,
+            subjectId: indicator.id,
+            subjectMemberId: i.key!.member_id,
+            data: {
+              statementId: idOf(i),
+              statementSha256: i.sha256,
+              iss: i.claims!.iss,
+              jti: i.claims!.jti,
+              kid: i.key!.kid,
+              indicatorFingerprint: i.claims!.indicator.fingerprint,
+              indicatorCreated: indicator.created,
+              indicatorStatus: indicator.status,
+              tlp: i.claims!.tlp,
+            },
+          };
+        }),
+      );
+      const acceptedAt = receivedAt.toISOString();
+      const receipts = await Promise.all(
+        fresh.map((i, n) =>
+          this.exchangeKey.sign(
+            {
+              statementSha256: i.sha256,
+              indicatorId: indicatorIds.get(i.claims!.indicator.fingerprint)!.id,
+              acceptedAt,
+              auditIndex: events[n].index,
+            } satisfies ReceiptClaims,
+            RECEIPT_TYP,
+          ),
+        ),
+      );
+      await em.query(
+        `UPDATE statement s SET receipt = u.receipt, audit_index = u.idx
+           FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(id, receipt, idx) WHERE s.id = u.id`,
+        [fresh.map(idOf), receipts, events.map((e) => e.index)],
+      );
+      fresh.forEach((i, n) =>
+        outcomes.set(i.index, {
+          ok: true,
+          statementId: idOf(i),
+          indicatorId: indicatorIds.get(i.claims!.indicator.fingerprint)!.id,
+          receipt: receipts[n],
+        }),
+      );
+    });
+    if (conflicts.length > 0) await this.resolveConflicts(conflicts, outcomes);
+    return outcomes;
+  }
+
+  /**
+   * One row per identity in the batch (a multi-row upsert may not touch a row twice). A new
+   * indicator is ACTIVE when a coordinator member attests it, PENDING otherwise; an existing
+   * PENDING one becomes ACTIVE on a coordinator's statement; an EXPIRED one is supported again.
+   */
+  private async upsertIndicators(
+    em: EntityManager,
+    items: Item[],
+    at: Date,
+  ): Promise<Map<string, { id: string; status: string; created: boolean }>> {
+    const byFingerprint = new Map<string, { item: Item; coordinator: boolean }>();
+    for (const item of items) {
+      const fp = item.claims!.indicator.fingerprint;
+      const coordinator = item.key!.member_kind === MemberKind.COORDINATOR;
+      const seen = byFingerprint.get(fp);
+      if (!seen) byFingerprint.set(fp, { item, coordinator });
+      else seen.coordinator ||= coordinator;
+    }
+    const rows = [...byFingerprint.values()];
+    const result = (await em.query(
+      `INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp,
+                              first_seen_at, last_seen_at)
+       SELECT u.kind, u.network, u.value, u.fp, u.status, u.category, 0, 'RED', false, $7, $7
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+              AS u(kind, network, value, fp, status, category)
+       ON CONFLICT (fingerprint) DO UPDATE SET
+         status = CASE
+           WHEN indicator.status = 'PENDING' AND EXCLUDED.status = 'ACTIVE' THEN 'ACTIVE'
+           WHEN indicator.status = 'EXPIRED' THEN EXCLUDED.status
+           ELSE indicator.status END,
+         version = indicator.version + CASE
+           WHEN (indicator.status = 'PENDING' AND EXCLUDED.status = 'ACTIVE') OR indicator.status = 'EXPIRED' THEN 1 ELSE 0 END,
+         updated_at = $7
+       RETURNING id, fingerprint, status, (xmax = 0) AS created`,
+      [
+        rows.map((r) => r.item.claims!.indicator.kind),
+        rows.map((r) => r.item.claims!.indicator.network ?? ''),
+        rows.map((r) => r.item.claims!.indicator.canonical),
+        rows.map((r) => r.item.claims!.indicator.fingerprint),
+        rows.map((r) => (r.coordinator ? 'ACTIVE' : 'PENDING')),
+        rows.map((r) => r.item.claims!.category),
+        at,
+      ],
+    )) as { id: string; fingerprint: string; status: string; created: boolean }[];
+    return new Map(result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created }]));
+  }
+
+  /** Items whose (iss, jti) was already stored: the same JWS returns the first result; another is a replay. */
+  private async resolveConflicts(items: Item[], outcomes: Map<number, SubmitItemOutcome>): Promise<void> {
+    const rows = (await this.dataSource.query(
+      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, s.receipt
+         FROM statement s JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
+      [items.map((i) => i.claims!.iss), items.map((i) => i.claims!.jti)],
+    )) as { id: string; iss: string; jti: string; sha256: string; indicator_id: string; receipt: string }[];
+    const existing = new Map(rows.map((r) => [`${r.iss}|${r.jti}`, r]));
+    for (const item of items) {
+      const row = existing.get(`${item.claims!.iss}|${item.claims!.jti}`);
+      if (row && row.sha256 === item.sha256) {
+        outcomes.set(item.index, { ok: true, statementId: row.id, indicatorId: row.indicator_id, receipt: row.receipt });
+      } else {
+        outcomes.set(item.index, { ok: false, code: 'REPLAY', error: 'jti: this issuer already used this jti for a different statement' });
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import * as jose from 'jose';
+import { superuserQuery } from '../support/database.js';
+import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
+import type { TestKey } from '../support/keys.js';
+import { nextAddress, statement, SUBMIT, SUBMIT_MANY } from '../support/statements.js';
+
+type Party = { memberId: string; principalId: string; key: TestKey };
+
+describe('signed statements (SPEC 4)', () => {
+  let app: TestApp;
+  let exchange: Party;
+  let coordinator: Party;
+  beforeAll(async () => {
+    app = await startTestApp();
+    exchange = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR', 'SCREENER']);
+    coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR', 'CURATOR']);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  async function counts() {
+    const [row] = await superuserQuery<{ s: number; i: number }>(app.db, 'SELECT (SELECT count(*)::int FROM statement) AS s, (SELECT count(*)::int FROM indicator) AS i');
+    return row;
+  }
+
+  it('accepts a member’s statement as PENDING, stores the exact JWS, and returns a receipt verifiable with the JWKS', async () => {
+    const value = nextAddress();
+    const jws = await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'polygon', value: value.toUpperCase().replace('0X', '0x') } });
+    const res = await app.gql(SUBMIT, { jws }, exchange.key);
+    expect(res.errors).toBeUndefined();
+    const { receipt, indicator, statement: st } = res.data!.submitStatement;
+    expect(indicator).toMatchObject({ status: 'PENDING', kind: 'WALLET_ADDRESS', network: 'ethereum', value: value.toLowerCase(), attestationCount: 1, confidence: 80, tlp: 'GREEN' });
+    expect(st.sha256).toBe(createHash('sha256').update(jws).digest('hex'));
+    const [row] = await superuserQuery<{ jws: string; audit_index: string }>(app.db, 'SELECT jws, audit_index FROM statement WHERE id = $1', [st.id]);
+    expect(row.jws).toBe(jws);
+
+    const jwks = jose.createLocalJWKSet((await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as jose.JSONWebKeySet);
+    const { payload, protectedHeader } = await jose.compactVerify(receipt, jwks);
+    expect(protectedHeader.typ).toBe('cordon-receipt+jwt');
+    const claims = JSON.parse(new TextDecoder().decode(payload));
+    expect(claims).toEqual({ statementSha256: st.sha256, indicatorId: indicator.id, acceptedAt: expect.any(String), auditIndex: Number(row.audit_index) });
+    const [event] = await superuserQuery<{ action: string; canonical: string }>(app.db, 'SELECT action, canonical FROM audit_event WHERE idx = $1', [row.audit_index]);
+    expect(event.action).toBe('statement.accept');
+    expect(JSON.parse(event.canonical).data.statementSha256).toBe(st.sha256);
+  });
+
+  it('makes a coordinator’s statement ACTIVE at once', async () => {
+    const jws = await statement(coordinator.key, { iss: coordinator.principalId });
+    const res = await app.gql(SUBMIT, { jws }, coordinator.key);
+    expect(res.data!.submitStatement.indicator.status).toBe('ACTIVE');
+  });
+
+  it('returns the first result for the same JWS again, and refuses other content under the same jti as REPLAY', async () => {
+    const jti = `replay-${Date.now()}`;
+    const jws = await statement(exchange.key, { iss: exchange.principalId, jti });
+    const first = await app.gql(SUBMIT, { jws }, exchange.key);
+    const again = await app.gql(SUBMIT, { jws }, exchange.key);
+    expect(again.data!.submitStatement).toEqual(first.data!.submitStatement);
+    const before = await counts();
+    const other = await statement(exchange.key, { iss: exchange.principalId, jti, confidence: 10 });
+    const replay = await app.gql(SUBMIT, { jws: other }, exchange.key);
+    expect(replay.errors?.[0].extensions?.code).toBe('REPLAY');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('ends concurrent submissions of the same statement with exactly one stored', async () => {
+    const jws = await statement(exchange.key, { iss: exchange.principalId });
+    const results = await Promise.all(Array.from({ length: 8 }, () => app.gql(SUBMIT_MANY, { jws: [jws] }, exchange.key)));
+    const ids = new Set(results.map((r) => r.data!.submitStatements[0].result.statement.id));
+    expect(results.every((r) => r.data!.submitStatements[0].ok)).toBe(true);
+    expect(ids.size).toBe(1);
+    const [{ n }] = await superuserQuery<{ n: number }>(app.db, 'SELECT count(*)::int AS n FROM statement WHERE sha256 = $1', [createHash('sha256').update(jws).digest('hex')]);
+    expect(n).toBe(1);
+  });
+
+  it('answers a batch item by item, in order; one bad item never fails the rest', async () => {
+    const good1 = await statement(exchange.key, { iss: exchange.principalId });
+    const badValue = await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'bitcoin', value: '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv' } });
+    const badClaims = await statement(exchange.key, { iss: exchange.principalId, confidence: 101 });
+    const good2 = await statement(exchange.key, { iss: exchange.principalId });
+    const res = await app.gql(SUBMIT_MANY, { jws: [good1, badValue, 'not.a.jws', badClaims, good2] }, exchange.key);
+    const outcomes = res.data!.submitStatements;
+    expect(outcomes.map((o: { ok: boolean; code: string | null }) => [o.ok, o.code])).toEqual([
+      [true, null],
+      [false, 'INVALID_VALUE'],
+      [false, 'MALFORMED'],
+      [false, 'BAD_CLAIMS'],
+      [true, null],
+    ]);
+    expect(outcomes[1].error).toMatch(/^claims\.indicator\.value: .*checksum.*\(BAD_CHECKSUM\)$/);
+    expect(outcomes[3].error).toMatch(/^claims\.confidence:/);
+  });
+});
