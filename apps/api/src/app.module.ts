@@ -19,6 +19,9 @@ import { MembersModule } from './modules/members/members.module.js';
 import { PrincipalsModule } from './modules/principals/principals.module.js';
 import { IndicatorsModule } from './modules/indicators/indicators.module.js';
 import { StatementsModule } from './modules/statements/statements.module.js';
+import { CurationModule } from './modules/curation/curation.module.js';
+import { DisputesModule } from './modules/disputes/disputes.module.js';
+import { ExclusionsModule } from './modules/exclusions/exclusions.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -62,6 +65,9 @@ export class AppModule {
         PrincipalsModule,
         IndicatorsModule,
         StatementsModule,
+        CurationModule,
+        DisputesModule,
+        ExclusionsModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],
