@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { superuserQuery } from '../support/database.js';
+import type { TestKey } from '../support/keys.js';
+import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
+import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+
+type Party = { memberId: string; principalId: string; key: TestKey };
+
+const READ = `query($id: ID!) {
+  indicator(id: $id) { id attestationCount statements { id jws sha256 tlp issuer { id keys { kid } } } sites { fingerprint url } }
+}`;
+const LIST = `query($m: ID) { indicators(first: 100, filter: { member: $m }) { edges { node { id } } } }`;
+
+/**
+ * SPEC 3 visibility matrix: for each TLP × viewer (same member, other member, a member named in
+ * shareWith, a coordinator) × read path (indicator, indicators, statements, sites, jws).
+ */
+describe('visibility (SPEC 3): TLP × viewer × read path', () => {
+  let app: TestApp;
+  let submitter: Party;
+  let colleague: Party; // another principal of the submitter's member
+  let other: Party;
+  let shared: Party;
+  let coordinator: Party;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    submitter = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR']);
+    other = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER', 'CONTRIBUTOR']);
+    shared = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CURATOR', 'SCREENER']);
+    const { newKey } = await import('../support/keys.js');
+    const key = await newKey();
+    const res = await app.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+      i: { memberId: submitter.memberId, name: 'colleague', roles: ['SCREENER'], publicJwk: key.publicJwk },
+    });
+    colleague = { memberId: submitter.memberId, principalId: res.data!.createPrincipal.id, key };
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const expectations: Record<string, { colleague: boolean; other: boolean; shared: boolean; coordinator: boolean }> = {
+    CLEAR: { colleague: true, other: true, shared: true, coordinator: true },
+    GREEN: { colleague: true, other: true, shared: true, coordinator: true },
+    AMBER: { colleague: true, other: true, shared: true, coordinator: true },
+    AMBER_STRICT: { colleague: true, other: false, shared: true, coordinator: true },
+    RED: { colleague: true, other: false, shared: true, coordinator: true },
+  };
+
+  describe.each(Object.keys(expectations))('TLP %s', (tlp) => {
+    let indicatorId: string;
+    let statementId: string;
+    const site = `https://abuse-${randomUUID().slice(0, 8)}.example/pay?id=1`;
+    beforeAll(async () => {
+      const jws = await statement(submitter.key, {
+        iss: submitter.principalId,
+        tlp,
+        shareWith: [shared.memberId],
+        evidence: { sites: [site], reference: 'hotline report 1' },
+      });
+      const res = await app.gql(SUBMIT, { jws }, submitter.key);
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+      indicatorId = res.data!.submitStatement.indicator.id;
+      statementId = res.data!.submitStatement.statement.id;
+    });
+
+    it.each(['colleague', 'other', 'shared', 'coordinator'] as const)('as %s', async (who) => {
+      const viewer = { colleague, other, shared, coordinator }[who];
+      const visible = expectations[tlp][who];
+      const read = await app.gql(READ, { id: indicatorId }, viewer.key);
+      expect(read.errors).toBeUndefined();
+      const listed = await app.gql(LIST, { m: submitter.memberId }, viewer.key);
+      expect(listed.errors).toBeUndefined();
+      const ids = listed.data!.indicators.edges.map((e: { node: { id: string } }) => e.node.id);
+      if (!visible) {
+        // Not there at all: the same answer as for an id that never existed.
+        expect(read.data!.indicator).toBeNull();
+        expect((await app.gql(READ, { id: randomUUID() }, viewer.key)).data).toEqual(read.data);
+        expect(ids).not.toContain(indicatorId);
+        return;
+      }
+      expect(ids).toContain(indicatorId);
+      const indicator = read.data!.indicator;
+      expect(indicator.attestationCount).toBe(1);
+      expect(indicator.statements.map((s: { id: string }) => s.id)).toEqual([statementId]);
+      const [st] = indicator.statements;
+      // The raw JWS carries the site URLs: issuer's member and coordinators only.
+      const seesJws = who === 'colleague' || who === 'coordinator';
+      expect(st.jws === null).toBe(!seesJws);
+      if (seesJws) expect(st.jws).toContain('.');
+      expect(st.sha256).toMatch(/^[0-9a-f]{64}$/);
+      // Another member's issuer shows only the signing key.
+      expect(st.issuer.keys).toEqual([{ kid: submitter.key.kid }]);
+      // Sites: the fingerprint for all who see the statement, the URL for coordinators only.
+      expect(indicator.sites).toHaveLength(1);
+      expect(indicator.sites[0].fingerprint).toMatch(/^[0-9a-f]{64}$/);
+      expect(indicator.sites[0].url).toBe(who === 'coordinator' ? site : null);
+      expect(JSON.stringify(read).includes(site)).toBe(who === 'coordinator');
+    });
+  });
+
+  it('audits a coordinator’s read of a site URL, once per request', async () => {
+    const [before] = await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM audit_event WHERE action = 'site.url.read'`);
+    const list = await app.gql(`{ indicators(first: 50) { edges { node { sites { url } } } } }`, {}, coordinator.key);
+    expect(list.errors).toBeUndefined();
+    const [after] = await superuserQuery<{ n: number; c: string }>(
+      app.db,
+      `SELECT count(*)::int AS n, max(canonical) AS c FROM audit_event WHERE action = 'site.url.read'`,
+    );
+    expect(after.n).toBe(before.n + 1);
+    expect(JSON.parse(after.c).data.sites.length).toBeGreaterThanOrEqual(5);
+    expect(after.c).not.toContain('https://');
+  });
+
+  it('hides a restricted statement inside an indicator another member may see', async () => {
+    const value = nextAddress();
+    const indicator = { kind: 'WALLET_ADDRESS', network: 'ethereum', value };
+    const open = await statement(submitter.key, { iss: submitter.principalId, indicator, tlp: 'GREEN' });
+    expect((await app.gql(SUBMIT, { jws: open }, submitter.key)).errors).toBeUndefined();
+    const contributor = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR']);
+    const red = await statement(contributor.key, { iss: contributor.principalId, indicator, tlp: 'RED' });
+    const res = await app.gql(SUBMIT, { jws: red }, contributor.key);
+    const id = res.data!.submitStatement.indicator.id;
+    const asOther = await app.gql(READ, { id }, other.key);
+    expect(asOther.data!.indicator.statements.map((s: { tlp: string }) => s.tlp)).toEqual(['GREEN']);
+    const asCoordinator = await app.gql(READ, { id }, coordinator.key);
+    expect(asCoordinator.data!.indicator.statements.map((s: { tlp: string }) => s.tlp)).toEqual(['GREEN', 'RED']);
+  });
+});
