@@ -1,8 +1,10 @@
 import { runCanonicalBench } from './canonical.bench.js';
+import { runIngestBench } from './ingest.bench.js';
 
 /** `npm run bench [name …]`: runs the named benchmarks (all when none is named). */
 const BENCHES: Record<string, () => void | Promise<void>> = {
   canonical: runCanonicalBench,
+  ingest: runIngestBench,
 };
 
 const wanted = process.argv.slice(2);

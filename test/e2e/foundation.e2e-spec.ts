@@ -21,7 +21,7 @@ describe('foundation: health, JWKS, bootstrap, audit', () => {
     expect(res.status).toBe(200);
     const { keys } = (await res.json()) as { keys: Record<string, string>[] };
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' }); // CORDON_EXCHANGE_KEY_ALG default
     expect(keys[0].d).toBeUndefined();
   });
 

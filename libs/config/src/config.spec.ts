@@ -13,7 +13,7 @@ function refusal(env: Record<string, string>): ConfigError {
 describe('loadConfig', () => {
   it('has the SPEC defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, audience: 'cordon', databaseUrl: undefined, exchangeKeyAlg: 'ES256' });
+    expect(config).toMatchObject({ port: 3000, audience: 'cordon', databaseUrl: undefined, exchangeKeyAlg: 'EdDSA' });
     expect(config.dataDir.endsWith('/data')).toBe(true);
   });
 

@@ -149,7 +149,7 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     dataDir,
     audience,
     bootstrapAdminJwk: bootstrapJwk(env),
-    exchangeKeyAlg: enumSetting(env, 'CORDON_EXCHANGE_KEY_ALG', ['ES256', 'EdDSA'] as const, 'ES256'),
+    exchangeKeyAlg: enumSetting(env, 'CORDON_EXCHANGE_KEY_ALG', ['ES256', 'EdDSA'] as const, 'EdDSA'),
     exchangeKeyFile: exchangeKeyFile ? path.resolve(exchangeKeyFile) : undefined,
     keyEncryptionKey: keyEncryptionKey(env),
     logLevel: enumSetting(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

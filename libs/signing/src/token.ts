@@ -135,12 +135,18 @@ export async function signBearerToken(
   return jwt.sign(key);
 }
 
-/** Signs any JSON payload as a compact JWS with the given private key (receipts, checkpoints). */
-export async function signCompact(privateJwk: PrivateJwk, payload: unknown, typ: string): Promise<string> {
-  const key = await jose.importJWK(privateJwk, privateJwk.alg);
-  return new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: privateJwk.alg as SigningAlg, kid: privateJwk.kid, typ })
-    .sign(key);
+export type CompactSigner = (payload: unknown, typ: string) => Promise<string>;
+
+/**
+ * A signer for JSON payloads as compact JWS (receipts, checkpoints), with the private key
+ * imported once: importing costs more than signing.
+ */
+export function createSigner(privateJwk: PrivateJwk): CompactSigner {
+  const key = jose.importJWK(privateJwk, privateJwk.alg);
+  return async (payload, typ) =>
+    new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: privateJwk.alg as SigningAlg, kid: privateJwk.kid, typ })
+      .sign(await key);
 }
 
 /** Verifies a compact JWS against one of a set of public keys (e.g. the exchange JWKS). */

@@ -43,7 +43,7 @@ export class Indicators1764500000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE statement (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        indicator_id uuid REFERENCES indicator (id),
+        indicator_id uuid NOT NULL REFERENCES indicator (id),
         issuer_principal_id uuid NOT NULL REFERENCES principal (id),
         issuer_member_id uuid NOT NULL REFERENCES member (id),
         kid text NOT NULL REFERENCES principal_key (kid),
@@ -59,8 +59,8 @@ export class Indicators1764500000000 implements MigrationInterface {
         evidence_reference text,
         evidence_observed_at timestamptz,
         received_at timestamptz NOT NULL DEFAULT now(),
-        audit_index bigint,
-        receipt text
+        audit_index bigint NOT NULL,
+        receipt text NOT NULL
       )`);
     await q.query(`CREATE UNIQUE INDEX statement_issuer_jti_uq ON statement (issuer_principal_id, jti)`);
     await q.query(`CREATE INDEX statement_indicator_idx ON statement (indicator_id, received_at)`);

@@ -8,7 +8,8 @@ import {
   type PublicJwk,
   publicPart,
   sealPrivateJwk,
-  signCompact,
+  createSigner,
+  type CompactSigner,
   unsealPrivateJwk,
 } from '@app/signing';
 import type { Logger } from 'pino';
@@ -34,6 +35,7 @@ const KEY_LOCK = 7_263_012;
 @Injectable()
 export class ExchangeKeyService implements OnApplicationBootstrap {
   private current: PrivateJwk | undefined;
+  private signer: CompactSigner | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,6 +46,7 @@ export class ExchangeKeyService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.current = this.config.exchangeKeyFile ? await this.fromFile(this.config.exchangeKeyFile) : await this.fromDatabase();
+    this.signer = createSigner(this.current);
     this.logger.info({ kid: this.current.kid, alg: this.current.alg }, 'exchange signing key ready');
   }
 
@@ -53,7 +56,8 @@ export class ExchangeKeyService implements OnApplicationBootstrap {
 
   /** Signs a payload as a compact JWS with the current exchange key. */
   sign(payload: unknown, typ: string): Promise<string> {
-    return signCompact(this.key(), payload, typ);
+    if (!this.signer) throw new Error('exchange key not loaded yet');
+    return this.signer(payload, typ);
   }
 
   /** Every exchange public key, current first. */

@@ -66,12 +66,13 @@ export async function transition(em: EntityManager, audit: AuditService, request
   const to = rule.to === 'PREVIOUS' ? ((row.status_before_dispute as IndicatorStatus | null) ?? ACTIVE) : rule.to;
   // Only a dispute remembers where the indicator was, so that dismissing it can restore that.
   const beforeDispute = request.action === 'DISPUTE' ? (from === DISPUTED ? row.status_before_dispute : from) : null;
-  const [updated] = (await em.query(
+  // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count].
+  const [[updated]] = (await em.query(
     `UPDATE indicator i SET status = $2, status_before_dispute = $3, version = i.version + CASE WHEN i.status = $2 THEN 0 ELSE 1 END,
             updated_at = now()
       WHERE i.id = $1 RETURNING ${INDICATOR_COLUMNS}`,
     [row.id, to, beforeDispute],
-  )) as IndicatorRow[];
+  )) as [IndicatorRow[], number];
   await em.query(
     `INSERT INTO curation (indicator_id, action, from_status, to_status, note, actor_principal_id) VALUES ($1, $2, $3, $4, $5, $6)`,
     [row.id, request.action, from, to, request.note ?? null, request.caller.principalId],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CordonConfig } from '@app/config';
 import {
@@ -15,6 +15,7 @@ import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { MemberKind, Role } from '../../common/roles.js';
 import { CONFIG } from '../../common/tokens.js';
+import { isUniqueViolation } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ExchangeKeyService } from '../exchange-key/exchange-key.service.js';
 import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
@@ -197,52 +198,103 @@ export class StatementsService {
     }
   }
 
-  /** One transaction: statements, indicators, sites, aggregates, audit events, receipts. */
+  /**
+   * One transaction, insert-only: the (issuer, jti) pairs already stored are answered from what is
+   * stored; for the rest, indicators are upserted, audit events written and receipts signed first,
+   * so each statement row is inserted once, complete. A concurrent submission of the same
+   * (issuer, jti) makes the insert hit the unique index: the transaction rolls back and the batch
+   * is tried again, when that pair is found stored.
+   */
   private async write(caller: Caller, items: Item[]): Promise<Map<number, SubmitItemOutcome>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeOnce(caller, items);
+      } catch (err) {
+        if (attempt < 5 && isUniqueViolation(err, 'statement_issuer_jti_uq')) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async writeOnce(caller: Caller, items: Item[]): Promise<Map<number, SubmitItemOutcome>> {
     const outcomes = new Map<number, SubmitItemOutcome>();
-    const conflicts: Item[] = [];
     await this.dataSource.transaction(async (em) => {
-      const receivedAt = this.clock.now();
-      const inserted = (await em.query(
-        `INSERT INTO statement (issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, expires_at,
-                                category, confidence, tlp, share_with, evidence_reference, evidence_observed_at, received_at)
-         SELECT u.iss, u.member, u.kid, u.jti, u.jws, u.sha, to_timestamp(u.iat), to_timestamp(u.exp), u.category, u.confidence,
-                u.tlp, string_to_array(u.share, ',')::uuid[], u.ref, u.observed, $15
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[],
-                       $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[])
-                AS u(iss, member, kid, jti, jws, sha, iat, exp, category, confidence, tlp, share, ref, observed)
-         ON CONFLICT (issuer_principal_id, jti) DO NOTHING
-         RETURNING id, issuer_principal_id AS iss, jti`,
-        [
-          items.map((i) => i.claims!.iss),
-          items.map((i) => i.key!.member_id),
-          items.map((i) => i.key!.kid),
-          items.map((i) => i.claims!.jti),
-          items.map((i) => i.jws),
-          items.map((i) => i.sha256),
-          items.map((i) => i.claims!.iat),
-          items.map((i) => i.claims!.exp ?? null),
-          items.map((i) => i.claims!.category),
-          items.map((i) => i.claims!.confidence),
-          items.map((i) => i.claims!.tlp),
-          items.map((i) => i.claims!.shareWith.join(',')),
-          items.map((i) => i.claims!.evidence?.reference ?? null),
-          items.map((i) => i.claims!.evidence?.observedAt ?? null),
-          receivedAt,
-        ],
-      )) as { id: string; iss: string; jti: string }[];
-      const statementIds = new Map(inserted.map((r) => [`${r.iss}|${r.jti}`, r.id]));
-      const fresh = items.filter((i) => statementIds.has(`${i.claims!.iss}|${i.claims!.jti}`));
-      conflicts.push(...items.filter((i) => !statementIds.has(`${i.claims!.iss}|${i.claims!.jti}`)));
+      const stored = await this.stored(em, items);
+      const fresh: Item[] = [];
+      for (const item of items) {
+        const row = stored.get(`${item.claims!.iss}|${item.claims!.jti}`);
+        if (!row) fresh.push(item);
+        else if (row.sha256 === item.sha256) outcomes.set(item.index, { ok: true, statementId: row.id, indicatorId: row.indicator_id, receipt: row.receipt });
+        else outcomes.set(item.index, { ok: false, code: 'REPLAY', error: 'jti: this issuer already used this jti for a different statement' });
+      }
       if (fresh.length === 0) return;
 
-      const indicatorIds = await this.upsertIndicators(em, fresh, receivedAt);
-      const idOf = (i: Item) => statementIds.get(`${i.claims!.iss}|${i.claims!.jti}`)!;
-      await em.query(
-        `UPDATE statement s SET indicator_id = u.indicator FROM unnest($1::uuid[], $2::uuid[]) AS u(id, indicator) WHERE s.id = u.id`,
-        [fresh.map(idOf), fresh.map((i) => indicatorIds.get(i.claims!.indicator.fingerprint)!.id)],
+      const receivedAt = this.clock.now();
+      const acceptedAt = receivedAt.toISOString();
+      const indicators = await this.upsertIndicators(em, fresh, receivedAt);
+      const indicatorOf = (i: Item) => indicators.get(i.claims!.indicator.fingerprint)!;
+      const ids = fresh.map(() => randomUUID());
+      const events = await this.audit.recordMany(
+        em,
+        fresh.map((i, n) => ({
+          action: 'statement.accept',
+          actor: caller,
+          subjectId: indicatorOf(i).id,
+          subjectMemberId: i.key!.member_id,
+          data: {
+            statementId: ids[n],
+            statementSha256: i.sha256,
+            iss: i.claims!.iss,
+            jti: i.claims!.jti,
+            kid: i.key!.kid,
+            indicatorFingerprint: i.claims!.indicator.fingerprint,
+            indicatorCreated: indicatorOf(i).created,
+            indicatorStatus: indicatorOf(i).status,
+            tlp: i.claims!.tlp,
+          },
+        })),
       );
-      const sites = fresh.flatMap((i) => (i.claims!.evidence?.sites ?? []).map((s, position) => ({ statement: idOf(i), position, ...s })));
+      const receipts = await Promise.all(
+        fresh.map((i, n) =>
+          this.exchangeKey.sign(
+            { statementSha256: i.sha256, indicatorId: indicatorOf(i).id, acceptedAt, auditIndex: events[n].index } satisfies ReceiptClaims,
+            RECEIPT_TYP,
+          ),
+        ),
+      );
+      await em.query(
+        `INSERT INTO statement (id, indicator_id, issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, expires_at,
+                                category, confidence, tlp, share_with, evidence_reference, evidence_observed_at, received_at,
+                                audit_index, receipt)
+         SELECT u.id, u.indicator, u.iss, u.member, u.kid, u.jti, u.jws, u.sha, to_timestamp(u.iat), to_timestamp(u.exp), u.category,
+                u.confidence, u.tlp, string_to_array(u.share, ',')::uuid[], u.ref, u.observed, $18, u.idx, u.receipt
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
+                       $10::float8[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::bigint[],
+                       $19::text[])
+                AS u(id, indicator, iss, member, kid, jti, jws, sha, iat, exp, category, confidence, tlp, share, ref, observed, idx, receipt)`,
+        [
+          ids,
+          fresh.map((i) => indicatorOf(i).id),
+          fresh.map((i) => i.claims!.iss),
+          fresh.map((i) => i.key!.member_id),
+          fresh.map((i) => i.key!.kid),
+          fresh.map((i) => i.claims!.jti),
+          fresh.map((i) => i.jws),
+          fresh.map((i) => i.sha256),
+          fresh.map((i) => i.claims!.iat),
+          fresh.map((i) => i.claims!.exp ?? null),
+          fresh.map((i) => i.claims!.category),
+          fresh.map((i) => i.claims!.confidence),
+          fresh.map((i) => i.claims!.tlp),
+          fresh.map((i) => i.claims!.shareWith.join(',')),
+          fresh.map((i) => i.claims!.evidence?.reference ?? null),
+          fresh.map((i) => i.claims!.evidence?.observedAt ?? null),
+          events.map((e) => e.index),
+          receivedAt,
+          receipts,
+        ],
+      );
+      const sites = fresh.flatMap((i, n) => (i.claims!.evidence?.sites ?? []).map((s, position) => ({ statement: ids[n], position, ...s })));
       if (sites.length > 0) {
         await em.query(
           `INSERT INTO statement_site (statement_id, position, fingerprint, url)
@@ -250,62 +302,20 @@ export class StatementsService {
           [sites.map((s) => s.statement), sites.map((s) => s.position), sites.map((s) => s.fingerprint), sites.map((s) => s.url)],
         );
       }
-      const touched = [...new Set([...indicatorIds.values()].map((v) => v.id))];
-      await recomputeIndicators(em, touched);
-
-      const events = await this.audit.recordMany(
-        em,
-        fresh.map((i) => {
-          const indicator = indicatorIds.get(i.claims!.indicator.fingerprint)!;
-          return {
-            action: 'statement.accept',
-            actor: caller,
-            subjectId: indicator.id,
-            subjectMemberId: i.key!.member_id,
-            data: {
-              statementId: idOf(i),
-              statementSha256: i.sha256,
-              iss: i.claims!.iss,
-              jti: i.claims!.jti,
-              kid: i.key!.kid,
-              indicatorFingerprint: i.claims!.indicator.fingerprint,
-              indicatorCreated: indicator.created,
-              indicatorStatus: indicator.status,
-              tlp: i.claims!.tlp,
-            },
-          };
-        }),
-      );
-      const acceptedAt = receivedAt.toISOString();
-      const receipts = await Promise.all(
-        fresh.map((i, n) =>
-          this.exchangeKey.sign(
-            {
-              statementSha256: i.sha256,
-              indicatorId: indicatorIds.get(i.claims!.indicator.fingerprint)!.id,
-              acceptedAt,
-              auditIndex: events[n].index,
-            } satisfies ReceiptClaims,
-            RECEIPT_TYP,
-          ),
-        ),
-      );
-      await em.query(
-        `UPDATE statement s SET receipt = u.receipt, audit_index = u.idx
-           FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(id, receipt, idx) WHERE s.id = u.id`,
-        [fresh.map(idOf), receipts, events.map((e) => e.index)],
-      );
-      fresh.forEach((i, n) =>
-        outcomes.set(i.index, {
-          ok: true,
-          statementId: idOf(i),
-          indicatorId: indicatorIds.get(i.claims!.indicator.fingerprint)!.id,
-          receipt: receipts[n],
-        }),
-      );
+      await recomputeIndicators(em, [...new Set([...indicators.values()].map((v) => v.id))]);
+      fresh.forEach((i, n) => outcomes.set(i.index, { ok: true, statementId: ids[n], indicatorId: indicatorOf(i).id, receipt: receipts[n] }));
     });
-    if (conflicts.length > 0) await this.resolveConflicts(conflicts, outcomes);
     return outcomes;
+  }
+
+  /** Statements already stored under these (issuer, jti) pairs. */
+  private async stored(em: EntityManager, items: Item[]) {
+    const rows = (await em.query(
+      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, s.receipt
+         FROM statement s JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
+      [items.map((i) => i.claims!.iss), items.map((i) => i.claims!.jti)],
+    )) as { id: string; iss: string; jti: string; sha256: string; indicator_id: string; receipt: string }[];
+    return new Map(rows.map((r) => [`${r.iss}|${r.jti}`, r]));
   }
 
   /**
@@ -353,23 +363,5 @@ export class StatementsService {
       ],
     )) as { id: string; fingerprint: string; status: string; created: boolean }[];
     return new Map(result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created }]));
-  }
-
-  /** Items whose (iss, jti) was already stored: the same JWS returns the first result; another is a replay. */
-  private async resolveConflicts(items: Item[], outcomes: Map<number, SubmitItemOutcome>): Promise<void> {
-    const rows = (await this.dataSource.query(
-      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, s.receipt
-         FROM statement s JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
-      [items.map((i) => i.claims!.iss), items.map((i) => i.claims!.jti)],
-    )) as { id: string; iss: string; jti: string; sha256: string; indicator_id: string; receipt: string }[];
-    const existing = new Map(rows.map((r) => [`${r.iss}|${r.jti}`, r]));
-    for (const item of items) {
-      const row = existing.get(`${item.claims!.iss}|${item.claims!.jti}`);
-      if (row && row.sha256 === item.sha256) {
-        outcomes.set(item.index, { ok: true, statementId: row.id, indicatorId: row.indicator_id, receipt: row.receipt });
-      } else {
-        outcomes.set(item.index, { ok: false, code: 'REPLAY', error: 'jti: this issuer already used this jti for a different statement' });
-      }
-    }
   }
 }

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Caller } from '../../common/caller.js';
+import { Clock } from '../../common/clock.js';
+import { CordonException } from '../../common/cordon.exception.js';
+import { uuid } from '../../common/validate.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { NotificationRow } from './dispute.rows.js';
+import { updatedRows } from './feedback.shared.js';
+
+const MAX_LIST = 500;
+const COLUMNS = 'id, member_id, indicator_id, kind, message, created_at, read_at';
+
+/** Notifications of the caller's own member (the remedy: an indicator it acted on was revoked). */
+@Injectable()
+export class NotificationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Newest first. */
+  async list(caller: Caller, unreadOnly: boolean, first: number | null | undefined): Promise<NotificationRow[]> {
+    const size = first ?? 100;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_LIST) throw CordonException.badInput('first', `must be 1 to ${MAX_LIST}`);
+    return (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM notification WHERE member_id = $1 ${unreadOnly ? 'AND read_at IS NULL' : ''}
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [caller.memberId, size],
+    )) as NotificationRow[];
+  }
+
+  /** Marks one of the member's own notifications read (the first acknowledgement's time stays). */
+  async acknowledge(caller: Caller, id: string): Promise<NotificationRow> {
+    const notificationId = uuid('id', id);
+    return this.dataSource.transaction(async (em) => {
+      const [before] = (await em.query(`SELECT read_at FROM notification WHERE id = $1 AND member_id = $2 FOR UPDATE`, [
+        notificationId,
+        caller.memberId,
+      ])) as { read_at: Date | null }[];
+      if (!before) throw CordonException.notFound('notification', 'id');
+      const [row] = updatedRows<NotificationRow>(await em.query(
+        `UPDATE notification SET read_at = COALESCE(read_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+        [notificationId, this.clock.now()],
+      ));
+      await this.audit.record(em, {
+        action: 'notification.acknowledge',
+        actor: caller,
+        subjectId: row.id,
+        subjectMemberId: caller.memberId,
+        data: { kind: row.kind, indicatorId: row.indicator_id, alreadyRead: before.read_at !== null },
+      });
+      return row;
+    });
+  }
+}

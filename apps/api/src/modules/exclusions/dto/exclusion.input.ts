@@ -1,0 +1,24 @@
+import { Field, InputType } from '@nestjs/graphql';
+import { IsEnum, IsOptional, IsString } from 'class-validator';
+import { IndicatorKind } from '../../indicators/dto/indicator.enums.js';
+
+/** SPEC 8: `input ExclusionInput { kind: IndicatorKind!, network: String, value: String!, reason: String! }`. */
+@InputType()
+export class ExclusionInput {
+  @Field(() => IndicatorKind)
+  @IsEnum(IndicatorKind, { message: `must be one of ${Object.values(IndicatorKind).join(', ')}` })
+  kind: IndicatorKind;
+
+  @Field(() => String, { nullable: true, description: 'WALLET_ADDRESS only; detected from the format when omitted (an EVM alias means ethereum).' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  network?: string | null;
+
+  @Field({ description: 'The value as for a statement; stored in canonical form (a merchant id as "ACQUIRER:MID").' })
+  @IsString({ message: 'must be a string' })
+  value: string;
+
+  @Field({ description: 'Why the value is benign; statements about it are refused with this reason.' })
+  @IsString({ message: 'must be a string' })
+  reason: string;
+}

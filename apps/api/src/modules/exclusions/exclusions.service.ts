@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { parse } from '@app/canonical';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type Caller, isCoordinator } from '../../common/caller.js';
+import { Clock } from '../../common/clock.js';
+import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
+import { requestLoader } from '../../common/request-loader.js';
+import { text, uuid } from '../../common/validate.js';
+import { AuditService } from '../audit/audit.service.js';
+import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
+import type { ExclusionInput } from './dto/exclusion.input.js';
+import { EXCLUSION_COLUMNS, type ExclusionRow } from './exclusion.rows.js';
+
+/**
+ * The exclusion list (SPEC 4): known-benign values that no statement may be about. The
+ * statements service refuses them (code EXCLUDED) by fingerprint on every path; this service
+ * keeps the list. Adding an exclusion for a value that is already an indicator changes nothing
+ * about the indicator: the answer names it (existingIndicator) and the curator decides.
+ */
+@Injectable()
+export class ExclusionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async add(caller: Caller, input: ExclusionInput): Promise<ExclusionRow> {
+    this.requireCoordinator(caller);
+    const reason = text('input.reason', input.reason);
+    const parsed = parse(input.kind, input.value, input.network ?? undefined);
+    if (!parsed.ok) {
+      const field = parsed.field === 'kind' || parsed.field === 'network' ? `input.${parsed.field}` : 'input.value';
+      throw CordonException.badInput(field, `${parsed.message.replace(/^(value|network|kind): /, '')} (${parsed.code})`);
+    }
+    return this.dataSource.transaction(async (em) => {
+      const [row] = (await em.query(
+        `INSERT INTO exclusion (kind, network, value, fingerprint, reason, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (fingerprint) WHERE removed_at IS NULL DO NOTHING
+         RETURNING ${EXCLUSION_COLUMNS}`,
+        [parsed.kind, parsed.network ?? '', parsed.canonical, parsed.fingerprint, reason, caller.principalId, this.clock.now()],
+      )) as ExclusionRow[];
+      if (!row) throw CordonException.badInput('input.value', 'already excluded: an exclusion for this value is in force');
+      const [indicator] = (await em.query('SELECT id, status FROM indicator WHERE fingerprint = $1', [parsed.fingerprint])) as {
+        id: string;
+        status: string;
+      }[];
+      await this.audit.record(em, {
+        action: 'exclusion.add',
+        actor: caller,
+        subjectId: row.id,
+        data: {
+          kind: row.kind,
+          network: row.network,
+          fingerprint: row.fingerprint,
+          reason: row.reason,
+          existingIndicatorId: indicator?.id ?? null,
+          existingIndicatorStatus: indicator?.status ?? null,
+        },
+      });
+      return row;
+    });
+  }
+
+  async remove(caller: Caller, id: string): Promise<ExclusionRow> {
+    this.requireCoordinator(caller);
+    const exclusionId = uuid('id', id);
+    return this.dataSource.transaction(async (em: EntityManager) => {
+      // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count].
+      const [rows] = (await em.query(
+        `UPDATE exclusion SET removed_at = $2, removed_by = $3
+          WHERE id = $1 AND removed_at IS NULL
+          RETURNING ${EXCLUSION_COLUMNS}`,
+        [exclusionId, this.clock.now(), caller.principalId],
+      )) as [ExclusionRow[], number];
+      const row = rows[0];
+      if (!row) throw new CordonException(ErrorCode.NOT_FOUND, 'no exclusion in force with this id', 'id');
+      await this.audit.record(em, {
+        action: 'exclusion.remove',
+        actor: caller,
+        subjectId: row.id,
+        data: { kind: row.kind, network: row.network, fingerprint: row.fingerprint },
+      });
+      return row;
+    });
+  }
+
+  async list(caller: Caller, includeRemoved: boolean): Promise<ExclusionRow[]> {
+    this.requireCoordinator(caller);
+    return (await this.dataSource.query(
+      `SELECT ${EXCLUSION_COLUMNS} FROM exclusion ${includeRemoved ? '' : 'WHERE removed_at IS NULL'} ORDER BY created_at, id`,
+    )) as ExclusionRow[];
+  }
+
+  /** The indicator with this fingerprint, if any the caller may see; batched per request. */
+  indicatorByFingerprint(req: object, caller: Caller, fingerprint: string): Promise<IndicatorRow | undefined> {
+    return requestLoader<string, IndicatorRow | undefined>(req, 'exclusion-indicator', async (fingerprints) => {
+      const params: unknown[] = [fingerprints];
+      const visible = indicatorVisible(caller, params);
+      const rows = (await this.dataSource.query(
+        `SELECT ${INDICATOR_COLUMNS} FROM indicator i WHERE i.fingerprint = ANY($1::text[]) AND ${visible}`,
+        params,
+      )) as IndicatorRow[];
+      const byFingerprint = new Map(rows.map((r) => [r.fingerprint, r]));
+      return fingerprints.map((f) => byFingerprint.get(f));
+    }).load(fingerprint);
+  }
+
+  /** CURATOR is held only by coordinator members' principals; checked again here all the same. */
+  private requireCoordinator(caller: Caller): void {
+    if (!isCoordinator(caller)) throw CordonException.forbidden('the exclusion list is kept by coordinator members');
+  }
+}
