@@ -33,7 +33,7 @@ describe('signed statements (SPEC 4)', () => {
     const { receipt, indicator, statement: st } = res.data!.submitStatement;
     expect(indicator).toMatchObject({ status: 'PENDING', kind: 'WALLET_ADDRESS', network: 'ethereum', value: value.toLowerCase(), attestationCount: 1, confidence: 80, tlp: 'GREEN' });
     expect(st.sha256).toBe(createHash('sha256').update(jws).digest('hex'));
-    const [row] = await superuserQuery<{ jws: string; audit_index: string }>(app.db, 'SELECT jws, audit_index FROM statement WHERE id = $1', [st.id]);
+    const [row] = await superuserQuery<{ jws: string; audit_index: string }>(app.db, 'SELECT jws, audit_index FROM statement JOIN statement_receipt ON statement_id = id WHERE id = $1', [st.id]);
     expect(row.jws).toBe(jws);
 
     const jwks = jose.createLocalJWKSet((await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as jose.JSONWebKeySet);

@@ -58,13 +58,18 @@ export class Indicators1764500000000 implements MigrationInterface {
         share_with uuid[] NOT NULL DEFAULT '{}',
         evidence_reference text,
         evidence_observed_at timestamptz,
-        received_at timestamptz NOT NULL DEFAULT now(),
-        audit_index bigint NOT NULL,
-        receipt text NOT NULL
+        received_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX statement_issuer_jti_uq ON statement (issuer_principal_id, jti)`);
     await q.query(`CREATE INDEX statement_indicator_idx ON statement (indicator_id, received_at)`);
-    await q.query(`CREATE INDEX statement_member_idx ON statement (issuer_member_id)`);
+    // Kept apart from the statement so that a batch's statements are written before the audit
+    // sequencing lock is taken; only the audit events and these short rows are written under it.
+    await q.query(`
+      CREATE TABLE statement_receipt (
+        statement_id uuid PRIMARY KEY REFERENCES statement (id),
+        audit_index bigint NOT NULL,
+        receipt text NOT NULL
+      )`);
 
     await q.query(`
       CREATE TABLE statement_site (
@@ -146,7 +151,7 @@ export class Indicators1764500000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['exclusion', 'notification', 'sighting', 'dispute', 'curation', 'statement_site', 'statement', 'indicator']) {
+    for (const table of ['exclusion', 'notification', 'sighting', 'dispute', 'curation', 'statement_site', 'statement_receipt', 'statement', 'indicator']) {
       await q.query(`DROP TABLE ${table}`);
     }
   }

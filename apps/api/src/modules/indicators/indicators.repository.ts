@@ -69,8 +69,8 @@ export class IndicatorsRepository {
     const visible = statementVisible(caller, params);
     return (await this.dataSource.query(
       `SELECT s.id, s.indicator_id, s.issuer_principal_id, s.issuer_member_id, s.kid, s.jti, s.jws, s.sha256, s.issued_at,
-              s.expires_at, s.category, s.confidence, s.tlp, s.share_with, s.received_at, s.receipt, s.audit_index
-         FROM statement s WHERE s.indicator_id = ANY($1::uuid[]) AND ${visible}
+              s.expires_at, s.category, s.confidence, s.tlp, s.share_with, s.received_at, r.receipt, r.audit_index
+         FROM statement s JOIN statement_receipt r ON r.statement_id = s.id WHERE s.indicator_id = ANY($1::uuid[]) AND ${visible}
         ORDER BY s.received_at, s.id`,
       params,
     )) as StatementRow[];
@@ -81,8 +81,8 @@ export class IndicatorsRepository {
     const visible = statementVisible(caller, params);
     return (await this.dataSource.query(
       `SELECT s.id, s.indicator_id, s.issuer_principal_id, s.issuer_member_id, s.kid, s.jti, s.jws, s.sha256, s.issued_at,
-              s.expires_at, s.category, s.confidence, s.tlp, s.share_with, s.received_at, s.receipt, s.audit_index
-         FROM statement s WHERE s.id = ANY($1::uuid[]) AND ${visible}`,
+              s.expires_at, s.category, s.confidence, s.tlp, s.share_with, s.received_at, r.receipt, r.audit_index
+         FROM statement s JOIN statement_receipt r ON r.statement_id = s.id WHERE s.id = ANY($1::uuid[]) AND ${visible}`,
       params,
     )) as StatementRow[];
   }

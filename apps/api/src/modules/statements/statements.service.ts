@@ -200,8 +200,9 @@ export class StatementsService {
 
   /**
    * One transaction, insert-only: the (issuer, jti) pairs already stored are answered from what is
-   * stored; for the rest, indicators are upserted, audit events written and receipts signed first,
-   * so each statement row is inserted once, complete. A concurrent submission of the same
+   * stored; for the rest, indicators are upserted and statements, sites and aggregates written
+   * first; the audit events and receipts come last, so the audit sequencing lock (held to commit)
+   * covers as little work as possible. A concurrent submission of the same
    * (issuer, jti) makes the insert hit the unique index: the transaction rolls back and the batch
    * is tried again, when that pair is found stored.
    */
@@ -234,6 +235,45 @@ export class StatementsService {
       const indicators = await this.upsertIndicators(em, fresh, receivedAt);
       const indicatorOf = (i: Item) => indicators.get(i.claims!.indicator.fingerprint)!;
       const ids = fresh.map(() => randomUUID());
+      await em.query(
+        `INSERT INTO statement (id, indicator_id, issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, expires_at,
+                                category, confidence, tlp, share_with, evidence_reference, evidence_observed_at, received_at)
+         SELECT u.id, u.indicator, u.iss, u.member, u.kid, u.jti, u.jws, u.sha, to_timestamp(u.iat), to_timestamp(u.exp), u.category,
+                u.confidence, u.tlp, string_to_array(u.share, ',')::uuid[], u.ref, u.observed, $17
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
+                       $10::float8[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::timestamptz[])
+                AS u(id, indicator, iss, member, kid, jti, jws, sha, iat, exp, category, confidence, tlp, share, ref, observed)`,
+        [
+          ids,
+          fresh.map((i) => indicatorOf(i).id),
+          fresh.map((i) => i.claims!.iss),
+          fresh.map((i) => i.key!.member_id),
+          fresh.map((i) => i.key!.kid),
+          fresh.map((i) => i.claims!.jti),
+          fresh.map((i) => i.jws),
+          fresh.map((i) => i.sha256),
+          fresh.map((i) => i.claims!.iat),
+          fresh.map((i) => i.claims!.exp ?? null),
+          fresh.map((i) => i.claims!.category),
+          fresh.map((i) => i.claims!.confidence),
+          fresh.map((i) => i.claims!.tlp),
+          fresh.map((i) => i.claims!.shareWith.join(',')),
+          fresh.map((i) => i.claims!.evidence?.reference ?? null),
+          fresh.map((i) => i.claims!.evidence?.observedAt ?? null),
+          receivedAt,
+        ],
+      );
+      const sites = fresh.flatMap((i, n) => (i.claims!.evidence?.sites ?? []).map((s, position) => ({ statement: ids[n], position, ...s })));
+      if (sites.length > 0) {
+        await em.query(
+          `INSERT INTO statement_site (statement_id, position, fingerprint, url)
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[])`,
+          [sites.map((s) => s.statement), sites.map((s) => s.position), sites.map((s) => s.fingerprint), sites.map((s) => s.url)],
+        );
+      }
+      await recomputeIndicators(em, [...new Set([...indicators.values()].map((v) => v.id))]);
+
+      // Last, under the audit sequencing lock (held to commit): the events, then the receipts.
       const events = await this.audit.recordMany(
         em,
         fresh.map((i, n) => ({
@@ -263,46 +303,9 @@ export class StatementsService {
         ),
       );
       await em.query(
-        `INSERT INTO statement (id, indicator_id, issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, expires_at,
-                                category, confidence, tlp, share_with, evidence_reference, evidence_observed_at, received_at,
-                                audit_index, receipt)
-         SELECT u.id, u.indicator, u.iss, u.member, u.kid, u.jti, u.jws, u.sha, to_timestamp(u.iat), to_timestamp(u.exp), u.category,
-                u.confidence, u.tlp, string_to_array(u.share, ',')::uuid[], u.ref, u.observed, $18, u.idx, u.receipt
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
-                       $10::float8[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::bigint[],
-                       $19::text[])
-                AS u(id, indicator, iss, member, kid, jti, jws, sha, iat, exp, category, confidence, tlp, share, ref, observed, idx, receipt)`,
-        [
-          ids,
-          fresh.map((i) => indicatorOf(i).id),
-          fresh.map((i) => i.claims!.iss),
-          fresh.map((i) => i.key!.member_id),
-          fresh.map((i) => i.key!.kid),
-          fresh.map((i) => i.claims!.jti),
-          fresh.map((i) => i.jws),
-          fresh.map((i) => i.sha256),
-          fresh.map((i) => i.claims!.iat),
-          fresh.map((i) => i.claims!.exp ?? null),
-          fresh.map((i) => i.claims!.category),
-          fresh.map((i) => i.claims!.confidence),
-          fresh.map((i) => i.claims!.tlp),
-          fresh.map((i) => i.claims!.shareWith.join(',')),
-          fresh.map((i) => i.claims!.evidence?.reference ?? null),
-          fresh.map((i) => i.claims!.evidence?.observedAt ?? null),
-          events.map((e) => e.index),
-          receivedAt,
-          receipts,
-        ],
+        `INSERT INTO statement_receipt (statement_id, audit_index, receipt) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[])`,
+        [ids, events.map((e) => e.index), receipts],
       );
-      const sites = fresh.flatMap((i, n) => (i.claims!.evidence?.sites ?? []).map((s, position) => ({ statement: ids[n], position, ...s })));
-      if (sites.length > 0) {
-        await em.query(
-          `INSERT INTO statement_site (statement_id, position, fingerprint, url)
-           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[])`,
-          [sites.map((s) => s.statement), sites.map((s) => s.position), sites.map((s) => s.fingerprint), sites.map((s) => s.url)],
-        );
-      }
-      await recomputeIndicators(em, [...new Set([...indicators.values()].map((v) => v.id))]);
       fresh.forEach((i, n) => outcomes.set(i.index, { ok: true, statementId: ids[n], indicatorId: indicatorOf(i).id, receipt: receipts[n] }));
     });
     return outcomes;
@@ -311,8 +314,8 @@ export class StatementsService {
   /** Statements already stored under these (issuer, jti) pairs. */
   private async stored(em: EntityManager, items: Item[]) {
     const rows = (await em.query(
-      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, s.receipt
-         FROM statement s JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
+      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, r.receipt
+         FROM statement s JOIN statement_receipt r ON r.statement_id = s.id JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
       [items.map((i) => i.claims!.iss), items.map((i) => i.claims!.jti)],
     )) as { id: string; iss: string; jti: string; sha256: string; indicator_id: string; receipt: string }[];
     return new Map(rows.map((r) => [`${r.iss}|${r.jti}`, r]));
