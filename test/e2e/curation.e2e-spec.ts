@@ -476,4 +476,18 @@ describe('curation (SPEC 3, 7): reviews, revocation, expiry, queues', () => {
     const queue = await app.gql(QUEUE, { first: 500 }, curator.key);
     expect(queue.data!.reviewQueue.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(soon.id);
   });
+
+  it('refuses revoke and expire with a stale expectedStatus as CONFLICT', async () => {
+    const ind = await submitPending();
+    const revoke = await app.gql(
+      `mutation($id: ID!) { revokeIndicator(id: $id, reason: "stale", expectedStatus: ACTIVE) { id } }`,
+      { id: ind.id },
+      curator.key,
+    );
+    expect(code(revoke)).toBe('CONFLICT');
+    const expire = await app.gql(`mutation($id: ID!) { expireIndicator(id: $id, expectedStatus: DISPUTED) { id } }`, { id: ind.id }, curator.key);
+    expect(code(expire)).toBe('CONFLICT');
+    const now = await app.gql(INDICATOR, { id: ind.id }, curator.key);
+    expect(now.data!.indicator.status).toBe('PENDING');
+  });
 });

@@ -92,4 +92,50 @@ describe('signed statements (SPEC 4)', () => {
     expect(outcomes[1].error).toMatch(/^claims\.indicator\.value: .*checksum.*\(BAD_CHECKSUM\)$/);
     expect(outcomes[3].error).toMatch(/^claims\.confidence:/);
   });
+
+  it('does not deadlock when two members submit overlapping batches in opposite orders', async () => {
+    const other = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR']);
+    for (let round = 0; round < 3; round++) {
+      const values = Array.from({ length: 400 }, () => nextAddress());
+      const mine = await Promise.all(values.map((value) => statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } })));
+      const theirs = await Promise.all(
+        [...values].reverse().map((value) => statement(other.key, { iss: other.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } })),
+      );
+      const [a, b] = await Promise.all([app.gql(SUBMIT_MANY, { jws: mine }, exchange.key), app.gql(SUBMIT_MANY, { jws: theirs }, other.key)]);
+      expect(a.errors).toBeUndefined();
+      expect(b.errors).toBeUndefined();
+      expect(a.data!.submitStatements.every((o: { ok: boolean }) => o.ok)).toBe(true);
+      expect(b.data!.submitStatements.every((o: { ok: boolean }) => o.ok)).toBe(true);
+    }
+  });
+
+  it('refuses impossible dates and control characters in evidence per item, never failing the batch', async () => {
+    const good = await statement(exchange.key, { iss: exchange.principalId });
+    const badDates = await Promise.all(
+      ['0000-01-01T00:00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', 'yesterday'].map((observedAt) =>
+        statement(exchange.key, { iss: exchange.principalId, evidence: { observedAt } }),
+      ),
+    );
+    const nul = await statement(exchange.key, { iss: exchange.principalId, evidence: { reference: 'a\u0000b' } });
+    const res = await app.gql(SUBMIT_MANY, { jws: [good, ...badDates, nul] }, exchange.key);
+    expect(res.errors).toBeUndefined();
+    const outcomes = res.data!.submitStatements as { ok: boolean; code: string; error: string }[];
+    expect(outcomes[0].ok).toBe(true);
+    for (const o of outcomes.slice(1, 5)) expect(o).toMatchObject({ ok: false, code: 'BAD_CLAIMS', error: expect.stringMatching(/^claims\.evidence\.observedAt/) });
+    expect(outcomes[5]).toMatchObject({ ok: false, code: 'BAD_CLAIMS', error: expect.stringMatching(/^claims\.evidence\.reference/) });
+  });
+
+  it('returns the first result for the same JWS even after its value was excluded', async () => {
+    const value = nextAddress();
+    const jws = await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } });
+    const first = await app.gql(SUBMIT, { jws }, exchange.key);
+    const excluded = await app.gql('mutation($i: ExclusionInput!) { addExclusion(input: $i) { id } }', {
+      i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value, reason: 'hot wallet' },
+    });
+    expect(excluded.errors).toBeUndefined();
+    const again = await app.gql(SUBMIT, { jws }, exchange.key);
+    expect(again.data!.submitStatement.receipt).toBe(first.data!.submitStatement.receipt);
+    const fresh = await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } });
+    expect((await app.gql(SUBMIT, { jws: fresh }, exchange.key)).errors?.[0].extensions?.code).toBe('EXCLUDED');
+  });
 });

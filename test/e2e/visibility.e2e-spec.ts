@@ -127,4 +127,22 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
     const asCoordinator = await app.gql(READ, { id }, coordinator.key);
     expect(asCoordinator.data!.indicator.statements.map((s: { tlp: string }) => s.tlp)).toEqual(['GREEN', 'RED']);
   });
+
+  it('derives count, confidence, category, first/last seen and TLP only from the statements a viewer may see', async () => {
+    const indicator = { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() };
+    const open = await statement(submitter.key, { iss: submitter.principalId, indicator, tlp: 'GREEN', confidence: 40, category: 'OPEN_CAT' });
+    expect((await app.gql(SUBMIT, { jws: open }, submitter.key)).errors).toBeUndefined();
+    const secretive = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR']);
+    const red = await statement(secretive.key, { iss: secretive.principalId, indicator, tlp: 'RED', confidence: 95, category: 'SECRET_CAT' });
+    const res = await app.gql(SUBMIT, { jws: red }, secretive.key);
+    const id = res.data!.submitStatement.indicator.id;
+    const q = `query($id: ID!) { indicator(id: $id) { attestationCount confidence category tlp firstSeenAt lastSeenAt } }`;
+    const asOther = (await app.gql(q, { id }, other.key)).data!.indicator;
+    expect(asOther).toMatchObject({ attestationCount: 1, confidence: 40, category: 'OPEN_CAT', tlp: 'GREEN' });
+    expect(asOther.lastSeenAt).toBe(asOther.firstSeenAt);
+    const asCoordinator = (await app.gql(q, { id }, coordinator.key)).data!.indicator;
+    // 1 − (1 − 0.4)(1 − 0.95) = 0.97
+    expect(asCoordinator).toMatchObject({ attestationCount: 2, confidence: 97, tlp: 'GREEN' });
+    expect(asCoordinator.lastSeenAt > asCoordinator.firstSeenAt).toBe(true);
+  });
 });

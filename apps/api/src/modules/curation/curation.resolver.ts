@@ -36,8 +36,9 @@ export class CurationResolver {
     @Args('id', { type: () => ID }) id: string,
     @Args('reason', { type: () => String }) reason: string,
     @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number | null,
+    @Args('expectedStatus', { type: () => IndicatorStatus, nullable: true }) expectedStatus?: IndicatorStatus | null,
   ): Promise<IndicatorObject> {
-    return IndicatorObject.from(await this.curation.revoke(caller, id, reason, { expectedVersion }));
+    return IndicatorObject.from(await this.curation.revoke(caller, id, reason, { expectedVersion, expectedStatus }));
   }
 
   @Mutation(() => IndicatorObject, { description: `Expires an indicator now (PENDING, ACTIVE or DISPUTED → EXPIRED). ${CONFLICT_NOTE}` })
@@ -46,8 +47,9 @@ export class CurationResolver {
     @CurrentCaller() caller: Caller,
     @Args('id', { type: () => ID }) id: string,
     @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number | null,
+    @Args('expectedStatus', { type: () => IndicatorStatus, nullable: true }) expectedStatus?: IndicatorStatus | null,
   ): Promise<IndicatorObject> {
-    return IndicatorObject.from(await this.curation.expire(caller, id, { expectedVersion }));
+    return IndicatorObject.from(await this.curation.expire(caller, id, { expectedVersion, expectedStatus }));
   }
 
   @Mutation(() => [ReviewOutcomeObject], {

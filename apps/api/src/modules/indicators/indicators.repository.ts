@@ -11,6 +11,16 @@ export interface IndicatorFilterValues {
   updatedSince?: Date;
 }
 
+export interface ViewerAggregates {
+  indicator_id: string;
+  attestation_count: number;
+  confidence: number;
+  category: string;
+  first_seen: Date;
+  last_seen: Date;
+  tlp: string;
+}
+
 export interface SiteRow {
   indicator_id: string;
   fingerprint: string;
@@ -85,6 +95,49 @@ export class IndicatorsRepository {
          FROM statement s JOIN statement_receipt r ON r.statement_id = s.id WHERE s.id = ANY($1::uuid[]) AND ${visible}`,
       params,
     )) as StatementRow[];
+  }
+
+  /**
+   * What an indicator shows a viewer, from the statements that viewer may see (SPEC 3: a
+   * statement's own TLP governs it, so nothing here counts what the viewer cannot see):
+   * attestation count, noisy-OR confidence, category, first/last seen, least restrictive TLP.
+   * The rules are those of indicator-aggregates.ts; for a coordinator the result is the stored one.
+   */
+  async viewerAggregates(caller: Caller, indicatorIds: readonly string[]): Promise<ViewerAggregates[]> {
+    const params: unknown[] = [indicatorIds];
+    const visible = statementVisible(caller, params);
+    return (await this.dataSource.query(
+      `WITH vs AS (
+         SELECT s.indicator_id, s.issuer_member_id, s.confidence, s.category, s.tlp, s.received_at,
+                (s.expires_at IS NULL OR s.expires_at > now()) AS supporting
+           FROM statement s WHERE s.indicator_id = ANY($1::uuid[]) AND ${visible}
+       ),
+       per_member AS (
+         SELECT indicator_id, issuer_member_id, max(confidence) AS c FROM vs WHERE supporting GROUP BY 1, 2
+       ),
+       conf AS (
+         SELECT indicator_id, count(*)::int AS members,
+                CASE WHEN bool_or(c = 100) THEN 100
+                     ELSE round(100 * (1 - exp(sum(ln(1 - least(c, 99.999) / 100.0)))))::int END AS confidence
+           FROM per_member GROUP BY 1
+       ),
+       cat AS (
+         SELECT DISTINCT ON (indicator_id) indicator_id, category
+           FROM (SELECT indicator_id, category, count(DISTINCT issuer_member_id) FILTER (WHERE supporting) AS sup,
+                        count(DISTINCT issuer_member_id) AS n, min(received_at) AS first
+                   FROM vs GROUP BY 1, 2) x
+          ORDER BY indicator_id, sup DESC, n DESC, first
+       ),
+       agg AS (
+         SELECT indicator_id, min(received_at) AS first_seen, max(received_at) AS last_seen,
+                min(array_position(ARRAY['CLEAR','GREEN','AMBER','AMBER_STRICT','RED'], tlp)) AS tlp_rank
+           FROM vs GROUP BY 1
+       )
+       SELECT agg.indicator_id, coalesce(conf.members, 0) AS attestation_count, coalesce(conf.confidence, 0) AS confidence,
+              cat.category, agg.first_seen, agg.last_seen, (ARRAY['CLEAR','GREEN','AMBER','AMBER_STRICT','RED'])[agg.tlp_rank] AS tlp
+         FROM agg LEFT JOIN conf USING (indicator_id) JOIN cat USING (indicator_id)`,
+      params,
+    )) as ViewerAggregates[];
   }
 
   /** Reported sites linked through the caller-visible statements of these indicators. */

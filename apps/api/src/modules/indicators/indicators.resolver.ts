@@ -13,6 +13,7 @@ import {
   ReportedSiteObject,
   StatementObject,
 } from './dto/indicator.object.js';
+import { Tlp } from './dto/indicator.enums.js';
 import { encodeCursor, IndicatorsService } from './indicators.service.js';
 
 type Req = object;
@@ -45,6 +46,44 @@ export class IndicatorsResolver {
     });
     const edges = rows.map((row) => ({ cursor: encodeCursor(row), node: IndicatorObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
+  }
+
+  // Derived fields count only the statements the caller may see (SPEC 3): a restricted statement
+  // inside a visible indicator adds nothing to another member's view of it.
+  @ResolveField(() => Int, { description: 'Members with a supporting statement you may see.' })
+  @Authenticated()
+  async attestationCount(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<number> {
+    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.attestation_count ?? 0;
+  }
+
+  @ResolveField(() => Int, { description: 'Noisy-OR of the highest confidences of the members whose supporting statements you may see (README).' })
+  @Authenticated()
+  async confidence(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<number> {
+    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.confidence ?? 0;
+  }
+
+  @ResolveField(() => String, { description: 'The category most members give, among the statements you may see.' })
+  @Authenticated()
+  async category(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<string> {
+    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.category ?? indicator.category;
+  }
+
+  @ResolveField(() => Date, { description: 'The first statement you may see was received.' })
+  @Authenticated()
+  async firstSeenAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
+    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.first_seen ?? indicator.firstSeenAt;
+  }
+
+  @ResolveField(() => Date, { description: 'The last statement you may see was received.' })
+  @Authenticated()
+  async lastSeenAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
+    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.last_seen ?? indicator.lastSeenAt;
+  }
+
+  @ResolveField(() => Tlp, { description: 'The least restrictive TLP among the statements you may see.' })
+  @Authenticated()
+  async tlp(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Tlp> {
+    return ((await this.indicatorService.viewOf(req, caller, indicator.id))?.tlp as Tlp | undefined) ?? indicator.tlp;
   }
 
   @ResolveField(() => [StatementObject], { description: 'The statements you may see (each statement’s own TLP governs it).' })

@@ -5,7 +5,7 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { uuid } from '../../common/validate.js';
 import type { IndicatorRow, StatementRow } from './indicator.rows.js';
-import { type IndicatorFilterValues, IndicatorsRepository, type SiteRow } from './indicators.repository.js';
+import { type IndicatorFilterValues, IndicatorsRepository, type SiteRow, type ViewerAggregates } from './indicators.repository.js';
 
 const MAX_PAGE = 500;
 
@@ -50,6 +50,14 @@ export class IndicatorsService {
       const byId = new Map((await this.repository.statementsById(caller, ids)).map((r) => [r.id, r]));
       return ids.map((sid) => byId.get(sid));
     }).load(id);
+  }
+
+  /** The caller's view of an indicator's derived fields (undefined when it sees no statement of it). */
+  viewOf(req: object, caller: Caller, indicatorId: string): Promise<ViewerAggregates | undefined> {
+    return requestLoader<string, ViewerAggregates | undefined>(req, 'viewer-aggregates', async (ids) => {
+      const byId = new Map((await this.repository.viewerAggregates(caller, ids)).map((r) => [r.indicator_id, r]));
+      return ids.map((id) => byId.get(id));
+    }).load(indicatorId);
   }
 
   sitesOf(req: object, caller: Caller, indicatorId: string): Promise<SiteRow[]> {

@@ -63,6 +63,18 @@ function unknownMembers(obj: Record<string, unknown>, allowed: Set<string>, wher
   if (extra.length > 0) bad(`${where}: unknown member ${JSON.stringify(extra[0].slice(0, 40))} (allowed: ${[...allowed].join(', ')})`);
 }
 
+/** RFC 3339 date-time with a real calendar date (no 2024-02-30, no year 0000). */
+function isRfc3339(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  if (year < 1 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 15 || Number(m[10]) > 59)) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day >= 1 && day <= daysInMonth;
+}
+
 function numericDate(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 253402300799) bad(`claims.${name}: must be a NumericDate (whole seconds since 1970)`);
   return v;
@@ -121,12 +133,14 @@ export function validateClaims(payload: unknown, now: number): StatementClaims {
         sites.push({ url: normalised.canonical, fingerprint: normalised.fingerprint });
       });
     }
-    if (evidence.reference !== undefined && (typeof evidence.reference !== 'string' || evidence.reference.length > 500)) {
-      bad('claims.evidence.reference: must be a string of at most 500 characters');
+    if (
+      evidence.reference !== undefined &&
+      (typeof evidence.reference !== 'string' || evidence.reference.length > 500 || /[\p{Cc}]/u.test(evidence.reference.replace(/[\n\t]/g, '')))
+    ) {
+      bad('claims.evidence.reference: must be a string of at most 500 printable characters');
     }
-    if (evidence.observedAt !== undefined) {
-      const ok = typeof evidence.observedAt === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(evidence.observedAt) && !Number.isNaN(Date.parse(evidence.observedAt));
-      if (!ok) bad('claims.evidence.observedAt: must be an RFC 3339 date-time');
+    if (evidence.observedAt !== undefined && !isRfc3339(evidence.observedAt)) {
+      bad('claims.evidence.observedAt: must be an RFC 3339 date-time (e.g. 2026-11-29T18:00:00Z)');
     }
     evidenceOut = {
       sites,

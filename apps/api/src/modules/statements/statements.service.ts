@@ -48,6 +48,8 @@ interface Item {
   refusal?: { code: StatementRefusalCode; error: string };
   /** index of an earlier item of this batch with the same (iss, jti) */
   sameAs?: number;
+  /** this exact JWS was accepted before: its first result */
+  stored?: SubmitItemOutcome;
 }
 
 /** Receipt payload (SPEC 4), signed by the exchange key. */
@@ -101,12 +103,16 @@ export class StatementsService {
       }
     }
 
+    // The same JWS again returns its first result, whatever changed since (an exclusion, a revoked
+    // key, a passed exp): byte-identical to what was verified and stored, it needs no new checks.
+    await this.findStored(items, decoded);
+
     // 2. Keys, in one query; then signatures, concurrently (WebCrypto works off the event loop).
-    const keys = await this.activeKeys([...new Set(items.filter((i) => i.kid && !i.refusal).map((i) => i.kid!))]);
+    const keys = await this.activeKeys([...new Set(items.filter((i) => i.kid && !i.refusal && !i.stored).map((i) => i.kid!))]);
     const imported = new Map<string, Promise<VerifyingKey>>();
     await Promise.all(
       items.map(async (item) => {
-        if (item.refusal) return;
+        if (item.refusal || item.stored) return;
         const key = keys.get(item.kid!);
         if (!key) return refuse(item, 'UNKNOWN_KEY', 'header.kid: not an active key of any principal');
         item.key = key;
@@ -119,7 +125,7 @@ export class StatementsService {
 
     // 3. Claims and the issuer's standing.
     for (const item of items) {
-      if (item.refusal) continue;
+      if (item.refusal || item.stored) continue;
       try {
         item.claims = validateClaims(decoded.get(item.index), now);
       } catch (err) {
@@ -143,7 +149,7 @@ export class StatementsService {
     // 5. The same (iss, jti) twice in one batch: the later one repeats the first or is a replay.
     const firstByJti = new Map<string, Item>();
     for (const item of items) {
-      if (item.refusal || !item.claims) continue;
+      if (item.refusal || item.stored || !item.claims) continue;
       const key = `${item.claims.iss}|${item.claims.jti}`;
       const first = firstByJti.get(key);
       if (!first) firstByJti.set(key, item);
@@ -151,13 +157,35 @@ export class StatementsService {
       else refuse(item, 'REPLAY', 'jti: this issuer already used this jti for a different statement');
     }
 
-    const toWrite = items.filter((i) => !i.refusal && i.sameAs === undefined);
+    const toWrite = items.filter((i) => !i.refusal && !i.stored && i.sameAs === undefined);
     const written = toWrite.length > 0 ? await this.write(caller, toWrite) : new Map<number, SubmitItemOutcome>();
 
     return items.map((item) => {
+      if (item.stored) return item.stored;
       if (item.refusal) return { ok: false, ...item.refusal };
       return written.get(item.sameAs ?? item.index)!;
     });
+  }
+
+  /** Items whose exact JWS is already stored (by issuer, jti and SHA-256 of the bytes). */
+  private async findStored(items: Item[], decoded: Map<number, unknown>): Promise<void> {
+    const candidates = items.filter((i) => {
+      const p = decoded.get(i.index) as { iss?: unknown; jti?: unknown } | undefined;
+      return !i.refusal && typeof p?.iss === 'string' && typeof p?.jti === 'string' && /^[0-9a-f-]{36}$/i.test(p.iss);
+    });
+    if (candidates.length === 0) return;
+    const payload = (i: Item) => decoded.get(i.index) as { iss: string; jti: string };
+    const rows = (await this.dataSource.query(
+      `SELECT s.id, s.issuer_principal_id AS iss, s.jti, s.sha256, s.indicator_id, r.receipt
+         FROM statement s JOIN statement_receipt r ON r.statement_id = s.id
+         JOIN unnest($1::uuid[], $2::text[]) AS u(iss, jti) ON s.issuer_principal_id = u.iss AND s.jti = u.jti`,
+      [candidates.map((i) => payload(i).iss.toLowerCase()), candidates.map((i) => payload(i).jti)],
+    )) as { id: string; iss: string; jti: string; sha256: string; indicator_id: string; receipt: string }[];
+    const bySha = new Map(rows.map((r) => [r.sha256, r]));
+    for (const item of candidates) {
+      const row = bySha.get(item.sha256);
+      if (row) item.stored = { ok: true, statementId: row.id, indicatorId: row.indicator_id, receipt: row.receipt };
+    }
   }
 
   private async activeKeys(kids: string[]): Promise<Map<string, KeyRow>> {
@@ -193,7 +221,7 @@ export class StatementsService {
     )) as { fingerprint: string; reason: string }[];
     const reasons = new Map(rows.map((r) => [r.fingerprint, r.reason]));
     for (const item of items) {
-      const reason = item.refusal ? undefined : reasons.get(item.claims!.indicator.fingerprint);
+      const reason = item.refusal || !item.claims ? undefined : reasons.get(item.claims.indicator.fingerprint);
       if (reason !== undefined) refuse(item, 'EXCLUDED', `claims.indicator: the value is on the exclusion list: ${reason}`);
     }
   }
@@ -211,7 +239,10 @@ export class StatementsService {
       try {
         return await this.writeOnce(caller, items);
       } catch (err) {
-        if (attempt < 5 && isUniqueViolation(err, 'statement_issuer_jti_uq')) continue;
+        // A concurrent duplicate (unique index), or two batches locking the same indicators
+        // (deadlock / serialization failure): roll back and try again.
+        const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
+        if (attempt < 5 && (isUniqueViolation(err, 'statement_issuer_jti_uq') || code === '40P01' || code === '40001')) continue;
         throw err;
       }
     }
@@ -288,8 +319,6 @@ export class StatementsService {
             jti: i.claims!.jti,
             kid: i.key!.kid,
             indicatorFingerprint: i.claims!.indicator.fingerprint,
-            indicatorCreated: indicatorOf(i).created,
-            indicatorStatus: indicatorOf(i).status,
             tlp: i.claims!.tlp,
           },
         })),
@@ -339,7 +368,8 @@ export class StatementsService {
       if (!seen) byFingerprint.set(fp, { item, coordinator });
       else seen.coordinator ||= coordinator;
     }
-    const rows = [...byFingerprint.values()];
+    // A fixed order (by fingerprint): concurrent batches lock shared indicators in the same order.
+    const rows = [...byFingerprint.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     const result = (await em.query(
       `INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp,
                               first_seen_at, last_seen_at)
