@@ -52,6 +52,20 @@ describe('signed statements (SPEC 4)', () => {
     expect(res.data!.submitStatement.indicator.status).toBe('ACTIVE');
   });
 
+  it('activates a PENDING indicator on a coordinator’s statement, and records it in the curation history', async () => {
+    const indicator = { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() };
+    const first = await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, indicator }) }, exchange.key);
+    expect(first.data!.submitStatement.indicator.status).toBe('PENDING');
+    const second = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator }) }, coordinator.key);
+    expect(second.data!.submitStatement.indicator).toMatchObject({ status: 'ACTIVE', id: first.data!.submitStatement.indicator.id });
+    const rows = await superuserQuery<{ action: string; from_status: string; to_status: string }>(
+      app.db,
+      'SELECT action, from_status, to_status FROM curation WHERE indicator_id = $1',
+      [first.data!.submitStatement.indicator.id],
+    );
+    expect(rows).toEqual([{ action: 'STATEMENT', from_status: 'PENDING', to_status: 'ACTIVE' }]);
+  });
+
   it('returns the first result for the same JWS again, and refuses other content under the same jti as REPLAY', async () => {
     const jti = `replay-${Date.now()}`;
     const jws = await statement(exchange.key, { iss: exchange.principalId, jti });

@@ -43,14 +43,18 @@ export class PrincipalsService {
     return ids.map((id) => byId.get(id));
   }
 
-  /** A member's principals, or null when the caller may not see them. */
-  async listForMember(caller: Caller, memberId: string): Promise<PrincipalEntity[] | null> {
-    if (!this.members.canSeeInternals(caller, memberId)) return null;
-    return this.dataSource.getRepository(PrincipalEntity).find({
-      where: { memberId },
+  canSeePrincipalsOf(caller: Caller, memberId: string): boolean {
+    return this.members.canSeeInternals(caller, memberId);
+  }
+
+  /** The principals of several members, in the order asked (for request loaders; no scoping). */
+  async byMembers(memberIds: readonly string[]): Promise<PrincipalEntity[][]> {
+    const rows = await this.dataSource.getRepository(PrincipalEntity).find({
+      where: { memberId: In([...memberIds]) },
       relations: WITH_MEMBER_AND_KEYS,
       order: { createdAt: 'ASC', id: 'ASC' },
     });
+    return memberIds.map((id) => rows.filter((r) => r.memberId === id));
   }
 
   async create(caller: Caller, input: CreatePrincipalInput): Promise<PrincipalEntity> {

@@ -263,7 +263,7 @@ export class StatementsService {
 
       const receivedAt = this.clock.now();
       const acceptedAt = receivedAt.toISOString();
-      const indicators = await this.upsertIndicators(em, fresh, receivedAt);
+      const indicators = await this.upsertIndicators(em, fresh, receivedAt, caller.principalId);
       const indicatorOf = (i: Item) => indicators.get(i.claims!.indicator.fingerprint)!;
       const ids = fresh.map(() => randomUUID());
       await em.query(
@@ -359,6 +359,7 @@ export class StatementsService {
     em: EntityManager,
     items: Item[],
     at: Date,
+    actorPrincipalId: string,
   ): Promise<Map<string, { id: string; status: string; created: boolean }>> {
     const byFingerprint = new Map<string, { item: Item; coordinator: boolean }>();
     for (const item of items) {
@@ -371,7 +372,9 @@ export class StatementsService {
     // A fixed order (by fingerprint): concurrent batches lock shared indicators in the same order.
     const rows = [...byFingerprint.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     const result = (await em.query(
-      `INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp,
+      `WITH prior AS (SELECT fingerprint, status FROM indicator WHERE fingerprint = ANY($4::text[])),
+       up AS (
+       INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp,
                               first_seen_at, last_seen_at)
        SELECT u.kind, u.network, u.value, u.fp, u.status, u.category, 0, 'RED', false, $7, $7
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
@@ -384,7 +387,8 @@ export class StatementsService {
          version = indicator.version + CASE
            WHEN (indicator.status = 'PENDING' AND EXCLUDED.status = 'ACTIVE') OR indicator.status = 'EXPIRED' THEN 1 ELSE 0 END,
          updated_at = $7
-       RETURNING id, fingerprint, status, (xmax = 0) AS created`,
+       RETURNING id, fingerprint, status, (xmax = 0) AS created)
+       SELECT up.id, up.fingerprint, up.status, up.created, prior.status AS prior_status FROM up LEFT JOIN prior USING (fingerprint)`,
       [
         rows.map((r) => r.item.claims!.indicator.kind),
         rows.map((r) => r.item.claims!.indicator.network ?? ''),
@@ -394,7 +398,17 @@ export class StatementsService {
         rows.map((r) => r.item.claims!.category),
         at,
       ],
-    )) as { id: string; fingerprint: string; status: string; created: boolean }[];
+    )) as { id: string; fingerprint: string; status: string; created: boolean; prior_status: string | null }[];
+    // Status changes made by statements (PENDING → ACTIVE, EXPIRED → revived) join the curation history.
+    const changed = result.filter((r) => !r.created && r.prior_status !== null && r.prior_status !== r.status);
+    if (changed.length > 0) {
+      await em.query(
+        `INSERT INTO curation (indicator_id, action, from_status, to_status, note, actor_principal_id)
+         SELECT u.id, 'STATEMENT', u.from_status, u.to_status, 'a new statement', $4::uuid
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, from_status, to_status)`,
+        [changed.map((r) => r.id), changed.map((r) => r.prior_status), changed.map((r) => r.status), actorPrincipalId],
+      );
+    }
     return new Map(result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created }]));
   }
 }
