@@ -12,12 +12,12 @@ export class CurationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** PENDING indicators, oldest first by (created_at, id); index indicator_status_created_idx. */
-  async pending(caller: Caller, first: number, after?: { createdUs: string; id: string }): Promise<QueueRow[]> {
+  async pending(caller: Caller, first: number, after?: { micros: string; id: string }): Promise<QueueRow[]> {
     const params: unknown[] = [IndicatorStatus.PENDING];
     const where = ['i.status = $1', indicatorVisible(caller, params)];
     if (after) {
       // Microsecond-exact: timestamptz keeps microseconds, a JavaScript Date only milliseconds.
-      params.push(after.createdUs, after.id);
+      params.push(after.micros, after.id);
       where.push(`(i.created_at, i.id) > ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
     }
     params.push(first + 1);

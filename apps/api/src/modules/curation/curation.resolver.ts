@@ -5,7 +5,8 @@ import { Role } from '../../common/roles.js';
 import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import { IndicatorConnection, IndicatorObject } from '../indicators/dto/indicator.object.js';
 import { ReviewDecision, ReviewItemInput, ReviewOutcomeObject } from './dto/curation.types.js';
-import { CurationService, encodeQueueCursor, MAX_REVIEW_ITEMS } from './curation.service.js';
+import { encodeCursor } from '../../common/paging.js';
+import { CurationService, MAX_REVIEW_ITEMS } from './curation.service.js';
 
 const CONFLICT_NOTE = 'With expectedStatus or expectedVersion, a decision on an indicator that changed meanwhile is refused with CONFLICT and changes nothing.';
 
@@ -79,7 +80,7 @@ export class CurationResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
   ): Promise<IndicatorConnection> {
     const { rows, hasNextPage } = await this.curation.queue(caller, first, after);
-    const edges = rows.map((row) => ({ cursor: encodeQueueCursor(row), node: IndicatorObject.from(row) }));
+    const edges = rows.map((row) => ({ cursor: encodeCursor('queue', row.created_us, row.id), node: IndicatorObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
+import { decodeCursor, pageSize } from '../../common/paging.js';
 import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import { LOGGER } from '../../common/tokens.js';
 import { optionalText, text, uuid } from '../../common/validate.js';
@@ -14,7 +15,6 @@ import type { ReviewDecision } from './dto/curation.types.js';
 
 /** Items in one reviewIndicators call. */
 export const MAX_REVIEW_ITEMS = 1000;
-const MAX_PAGE = 500;
 
 export interface Expectation {
   expectedStatus?: IndicatorStatus | null;
@@ -106,24 +106,8 @@ export class CurationService {
 
   /** PENDING indicators the caller may see, oldest first. */
   async queue(caller: Caller, first: number | null | undefined, after: string | null | undefined): Promise<{ rows: QueueRow[]; hasNextPage: boolean }> {
-    const size = first ?? 50;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw CordonException.badInput('first', `must be 1 to ${MAX_PAGE}`);
-    const rows = await this.repository.pending(caller, size, after ? decodeQueueCursor(after) : undefined);
+    const size = pageSize(first);
+    const rows = await this.repository.pending(caller, size, after ? decodeCursor('queue', after) : undefined);
     return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
-  }
-}
-
-/** Opaque cursor of the review queue: the row's created_at in microseconds and its id. */
-export function encodeQueueCursor(row: QueueRow): string {
-  return Buffer.from(JSON.stringify(['queue', row.created_us, row.id])).toString('base64url');
-}
-
-function decodeQueueCursor(cursor: string): { createdUs: string; id: string } {
-  try {
-    const [tag, us, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
-    if (tag !== 'queue' || typeof us !== 'string' || !/^\d{1,18}$/.test(us) || typeof id !== 'string') throw new Error('bad');
-    return { createdUs: us, id: uuid('after', id) };
-  } catch {
-    throw CordonException.badInput('after', 'is not a cursor returned by this query');
   }
 }

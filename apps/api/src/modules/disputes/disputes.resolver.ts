@@ -9,7 +9,8 @@ import { IndicatorsService } from '../indicators/indicators.service.js';
 import { MemberObject } from '../members/dto/member.object.js';
 import { DisputeConnection, DisputeObject } from './dto/dispute.object.js';
 import { type DisputeResult, DisputesService } from './disputes.service.js';
-import { encodeCursor, memberLoader } from './feedback.shared.js';
+import { encodeCursor } from '../../common/paging.js';
+import { memberLoader } from './feedback.shared.js';
 
 type Req = object;
 
@@ -62,7 +63,7 @@ export class DisputesResolver {
     @Args('indicatorId', { type: () => ID, nullable: true, description: 'Only disputes on this indicator.' }) indicatorId?: string | null,
   ): Promise<DisputeConnection> {
     const { rows, hasNextPage } = await this.disputeService.page(caller, { status, indicatorId }, first, after);
-    const edges = rows.map((row) => ({ cursor: encodeCursor(row), node: DisputeObject.from(row) }));
+    const edges = rows.map((row) => ({ cursor: encodeCursor('disputes', row.created_us, row.id), node: DisputeObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 

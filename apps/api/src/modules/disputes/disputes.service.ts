@@ -10,9 +10,9 @@ import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import { indicatorVisible, type IndicatorRow } from '../indicators/indicator.rows.js';
 import { notifyActioned, TRANSITIONS, transition } from '../indicators/indicator-status.js';
 import { DISPUTE_COLUMNS, DISPUTE_STATUSES, type DisputeRow, type DisputeStatus } from './dispute.rows.js';
-import { decodeCursor, updatedRows, visibleIndicator } from './feedback.shared.js';
+import { decodeCursor, pageSize } from '../../common/paging.js';
+import { updatedRows, visibleIndicator } from './feedback.shared.js';
 
-const MAX_PAGE = 500;
 
 export interface DisputeResult {
   dispute: DisputeRow;
@@ -191,14 +191,13 @@ export class DisputesService {
     first: number | null | undefined,
     after: string | null | undefined,
   ): Promise<{ rows: (DisputeRow & { created_us: string })[]; hasNextPage: boolean }> {
-    const size = first ?? 50;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw CordonException.badInput('first', `must be 1 to ${MAX_PAGE}`);
+    const size = pageSize(first);
     const status = filter.status == null ? null : filter.status.trim().toUpperCase();
     if (status !== null && !DISPUTE_STATUSES.includes(status as DisputeStatus)) {
       throw CordonException.badInput('status', `must be one of ${DISPUTE_STATUSES.join(', ')}`);
     }
     const indicatorId = filter.indicatorId == null ? null : uuid('indicatorId', filter.indicatorId);
-    const cursor = after ? decodeCursor(after) : null;
+    const cursor = after ? decodeCursor('disputes', after) : null;
     const params: unknown[] = [];
     const where = [indicatorVisible(caller, params)];
     const add = (sql: (n: number) => string, value: unknown) => {
@@ -209,7 +208,7 @@ export class DisputesService {
     if (status) add((n) => `d.status = $${n}`, status);
     if (indicatorId) add((n) => `d.indicator_id = $${n}::uuid`, indicatorId);
     if (cursor) {
-      params.push(cursor.createdUs, cursor.id);
+      params.push(cursor.micros, cursor.id);
       where.push(
         `(d.created_at, d.id) > ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`,
       );

@@ -33,22 +33,6 @@ export function memberLoader(req: object, dataSource: DataSource) {
   });
 }
 
-/** Opaque cursor over (created_at in microseconds, id). */
-export function encodeCursor(row: { created_us: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_us, row.id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdUs: string; id: string } {
-  try {
-    const [us, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-    if (typeof us !== 'string' || !/^\d{1,18}$/.test(us) || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad');
-    return { createdUs: us, id };
-  } catch {
-    throw CordonException.badInput('after', 'is not a cursor returned by this query');
-  }
-}
-
 /** TypeORM's query() answers UPDATE/DELETE … RETURNING with `[rows, rowCount]`, everything else with the rows. */
 export function updatedRows<T>(result: unknown): T[] {
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];

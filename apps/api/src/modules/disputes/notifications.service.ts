@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
+import { MAX_PAGE, pageSize } from '../../common/paging.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { NotificationRow } from './dispute.rows.js';
 import { updatedRows } from './feedback.shared.js';
 
-const MAX_LIST = 500;
 const COLUMNS = 'id, member_id, indicator_id, kind, message, created_at, read_at';
 
 /** Notifications of the caller's own member (the remedy: an indicator it acted on was revoked). */
@@ -22,8 +22,7 @@ export class NotificationsService {
 
   /** Newest first. */
   async list(caller: Caller, unreadOnly: boolean, first: number | null | undefined): Promise<NotificationRow[]> {
-    const size = first ?? 100;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_LIST) throw CordonException.badInput('first', `must be 1 to ${MAX_LIST}`);
+    const size = pageSize(first, MAX_PAGE, 100);
     return (await this.dataSource.query(
       `SELECT ${COLUMNS} FROM notification WHERE member_id = $1 ${unreadOnly ? 'AND read_at IS NULL' : ''}
         ORDER BY created_at DESC, id DESC LIMIT $2`,

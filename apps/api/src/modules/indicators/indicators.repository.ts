@@ -42,7 +42,7 @@ export class IndicatorsRepository {
   }
 
   /** Relay page ordered by (updated_at, id): a client can follow changes with updatedSince. */
-  async list(caller: Caller, filter: IndicatorFilterValues, first: number, after?: { updatedUs: string; id: string }): Promise<(IndicatorRow & { updated_us: string })[]> {
+  async list(caller: Caller, filter: IndicatorFilterValues, first: number, after?: { micros: string; id: string }): Promise<(IndicatorRow & { updated_us: string })[]> {
     const params: unknown[] = [];
     const where = [indicatorVisible(caller, params)];
     const add = (sql: (n: number) => string, value: unknown) => {
@@ -62,7 +62,7 @@ export class IndicatorsRepository {
     }
     if (after) {
       // Microsecond-exact: timestamptz keeps microseconds, a JavaScript Date only milliseconds.
-      params.push(after.updatedUs, after.id);
+      params.push(after.micros, after.id);
       where.push(`(i.updated_at, i.id) > ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
     }
     params.push(first + 1);

@@ -14,7 +14,8 @@ import {
   StatementObject,
 } from './dto/indicator.object.js';
 import { Tlp } from './dto/indicator.enums.js';
-import { encodeCursor, IndicatorsService } from './indicators.service.js';
+import { encodeCursor } from '../../common/paging.js';
+import { IndicatorsService } from './indicators.service.js';
 
 type Req = object;
 
@@ -44,7 +45,7 @@ export class IndicatorsResolver {
       memberId: filter?.member?.toLowerCase(),
       updatedSince: filter?.updatedSince,
     });
-    const edges = rows.map((row) => ({ cursor: encodeCursor(row), node: IndicatorObject.from(row) }));
+    const edges = rows.map((row) => ({ cursor: encodeCursor('indicators', row.updated_us, row.id), node: IndicatorObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 

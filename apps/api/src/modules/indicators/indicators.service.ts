@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EVM_ALIASES } from '@app/canonical';
 import type { Caller } from '../../common/caller.js';
-import { CordonException } from '../../common/cordon.exception.js';
+import { decodeCursor, pageSize } from '../../common/paging.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { uuid } from '../../common/validate.js';
 import type { IndicatorRow, StatementRow } from './indicator.rows.js';
 import { type IndicatorFilterValues, IndicatorsRepository, type SiteRow, type ViewerAggregates } from './indicators.repository.js';
 
-const MAX_PAGE = 500;
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const map = new Map<string, T[]>();
@@ -73,9 +72,8 @@ export class IndicatorsService {
     after: string | null | undefined,
     filter: IndicatorFilterValues,
   ): Promise<{ rows: (IndicatorRow & { updated_us: string })[]; hasNextPage: boolean }> {
-    const size = first ?? 50;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw CordonException.badInput('first', `must be 1 to ${MAX_PAGE}`);
-    const cursor = after ? decodeCursor(after) : undefined;
+    const size = pageSize(first);
+    const cursor = after ? decodeCursor('indicators', after) : undefined;
     const network = filter.network?.trim().toLowerCase();
     const values: IndicatorFilterValues = {
       ...filter,
@@ -83,20 +81,5 @@ export class IndicatorsService {
     };
     const rows = await this.repository.list(caller, values, size, cursor);
     return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
-  }
-}
-
-/** Opaque cursor: the row's updated_at in microseconds and its id. */
-export function encodeCursor(row: { updated_us: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.updated_us, row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { updatedUs: string; id: string } {
-  try {
-    const [us, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (typeof us !== 'string' || !/^\d{1,18}$/.test(us) || typeof id !== 'string') throw new Error('bad');
-    return { updatedUs: us, id: uuid('after', id) };
-  } catch {
-    throw CordonException.badInput('after', 'is not a cursor returned by this query');
   }
 }
