@@ -42,8 +42,8 @@ describe('signed statements (SPEC 4)', () => {
     const claims = JSON.parse(new TextDecoder().decode(payload));
     expect(claims).toEqual({ statementSha256: st.sha256, indicatorId: indicator.id, acceptedAt: expect.any(String), auditIndex: Number(row.audit_index) });
     const [event] = await superuserQuery<{ action: string; canonical: string }>(app.db, 'SELECT action, canonical FROM audit_event WHERE idx = $1', [row.audit_index]);
-    expect(event.action).toBe('statement.accept');
-    expect(JSON.parse(event.canonical).data.statementSha256).toBe(st.sha256);
+    expect(event.action).toBe('statements.accept');
+    expect(JSON.parse(event.canonical).data.statements).toEqual([expect.objectContaining({ id: st.id, sha256: st.sha256, indicatorId: indicator.id })]);
   });
 
   it('makes a coordinator’s statement ACTIVE at once', async () => {

@@ -305,35 +305,38 @@ export class StatementsService {
       await recomputeIndicators(em, [...new Set([...indicators.values()].map((v) => v.id))]);
 
       // Last, under the audit sequencing lock (held to commit): the events, then the receipts.
-      const events = await this.audit.recordMany(
-        em,
-        fresh.map((i, n) => ({
-          action: 'statement.accept',
-          actor: caller,
-          subjectId: indicatorOf(i).id,
-          subjectMemberId: i.key!.member_id,
-          data: {
-            statementId: ids[n],
-            statementSha256: i.sha256,
+      // One event per call (as for a screening call), listing every statement it accepted; each
+      // receipt's auditIndex is that event, whose canonical bytes contain the statement's SHA-256.
+      const members = [...new Set(fresh.map((i) => i.key!.member_id))];
+      const event = await this.audit.record(em, {
+        action: 'statements.accept',
+        actor: caller,
+        subjectId: null,
+        subjectMemberId: members.length === 1 ? members[0] : null,
+        data: {
+          statements: fresh.map((i, n) => ({
+            id: ids[n],
+            sha256: i.sha256,
             iss: i.claims!.iss,
             jti: i.claims!.jti,
             kid: i.key!.kid,
+            indicatorId: indicatorOf(i).id,
             indicatorFingerprint: i.claims!.indicator.fingerprint,
             tlp: i.claims!.tlp,
-          },
-        })),
-      );
+          })),
+        },
+      });
       const receipts = await Promise.all(
-        fresh.map((i, n) =>
+        fresh.map((i) =>
           this.exchangeKey.sign(
-            { statementSha256: i.sha256, indicatorId: indicatorOf(i).id, acceptedAt, auditIndex: events[n].index } satisfies ReceiptClaims,
+            { statementSha256: i.sha256, indicatorId: indicatorOf(i).id, acceptedAt, auditIndex: event.index } satisfies ReceiptClaims,
             RECEIPT_TYP,
           ),
         ),
       );
       await em.query(
         `INSERT INTO statement_receipt (statement_id, audit_index, receipt) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[])`,
-        [ids, events.map((e) => e.index), receipts],
+        [ids, ids.map(() => event.index), receipts],
       );
       fresh.forEach((i, n) => outcomes.set(i.index, { ok: true, statementId: ids[n], indicatorId: indicatorOf(i).id, receipt: receipts[n] }));
     });
