@@ -152,4 +152,28 @@ describe('signed statements (SPEC 4)', () => {
     const fresh = await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } });
     expect((await app.gql(SUBMIT, { jws: fresh }, exchange.key)).errors?.[0].extensions?.code).toBe('EXCLUDED');
   });
+
+  it('stores a new indicator’s aggregates exactly as a recompute would give them', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const other = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    const jws = await statement(exchange.key, { iss: exchange.principalId, confidence: 66, tlp: 'RED', shareWith: [other.memberId], exp });
+    const res = await app.gql(SUBMIT, { jws }, exchange.key);
+    const id = res.data!.submitStatement.indicator.id;
+    const read = () =>
+      superuserQuery<Record<string, unknown>>(
+        app.db,
+        `SELECT attestation_count, confidence, tlp, open_tlp, visible_members::text[] AS visible, supported_until, category,
+                first_seen_at, last_seen_at FROM indicator WHERE id = $1`,
+        [id],
+      );
+    const [stored] = await read();
+    expect(stored).toMatchObject({ attestation_count: 1, confidence: 66, tlp: 'RED', open_tlp: false, category: 'CSAM_COMMERCIAL' });
+    expect((stored.visible as string[]).sort()).toEqual([exchange.memberId, other.memberId].sort());
+    expect((stored.supported_until as Date).getTime()).toBe(exp * 1000);
+    // The same statement set recomputed from scratch gives the same row.
+    const { recomputeIndicators } = await import('../../apps/api/src/modules/indicators/indicator-aggregates.js');
+    await app.server.dataSource.transaction((em) => recomputeIndicators(em, [id]));
+    const [recomputed] = await read();
+    expect({ ...recomputed, visible: (recomputed.visible as string[]).sort() }).toEqual({ ...stored, visible: (stored.visible as string[]).sort() });
+  });
 });

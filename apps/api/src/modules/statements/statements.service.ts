@@ -302,7 +302,8 @@ export class StatementsService {
           [sites.map((s) => s.statement), sites.map((s) => s.position), sites.map((s) => s.fingerprint), sites.map((s) => s.url)],
         );
       }
-      await recomputeIndicators(em, [...new Set([...indicators.values()].map((v) => v.id))]);
+      // Only indicators that existed before, or got several statements now, need their aggregates recomputed.
+      await recomputeIndicators(em, [...new Set([...indicators.values()].filter((v) => !v.exact).map((v) => v.id))]);
 
       // Last, under the audit sequencing lock (held to commit): the events, then the receipts.
       // One event per call (as for a screening call), listing every statement it accepted; each
@@ -363,25 +364,30 @@ export class StatementsService {
     items: Item[],
     at: Date,
     actorPrincipalId: string,
-  ): Promise<Map<string, { id: string; status: string; created: boolean }>> {
-    const byFingerprint = new Map<string, { item: Item; coordinator: boolean }>();
+  ): Promise<Map<string, { id: string; status: string; created: boolean; exact: boolean }>> {
+    const byFingerprint = new Map<string, { item: Item; coordinator: boolean; count: number }>();
     for (const item of items) {
       const fp = item.claims!.indicator.fingerprint;
       const coordinator = item.key!.member_kind === MemberKind.COORDINATOR;
       const seen = byFingerprint.get(fp);
-      if (!seen) byFingerprint.set(fp, { item, coordinator });
-      else seen.coordinator ||= coordinator;
+      if (!seen) byFingerprint.set(fp, { item, coordinator, count: 1 });
+      else {
+        seen.coordinator ||= coordinator;
+        seen.count++;
+      }
     }
     // A fixed order (by fingerprint): concurrent batches lock shared indicators in the same order.
     const rows = [...byFingerprint.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     const result = (await em.query(
       `WITH prior AS (SELECT fingerprint, status FROM indicator WHERE fingerprint = ANY($4::text[])),
        up AS (
-       INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp,
-                              first_seen_at, last_seen_at)
-       SELECT u.kind, u.network, u.value, u.fp, u.status, u.category, 0, 'RED', false, $7, $7
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-              AS u(kind, network, value, fp, status, category)
+       INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp, visible_members,
+                              attestation_count, first_seen_at, last_seen_at, supported_until)
+       SELECT u.kind, u.network, u.value, u.fp, u.status, u.category, u.confidence, u.tlp,
+              u.tlp IN ('CLEAR', 'GREEN', 'AMBER'), string_to_array(u.visible, ',')::uuid[], 1, $7, $7, to_timestamp(u.until)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::int[], $9::text[], $10::text[],
+                     $11::float8[])
+              AS u(kind, network, value, fp, status, category, confidence, tlp, visible, until)
        ON CONFLICT (fingerprint) DO UPDATE SET
          status = CASE
            WHEN indicator.status = 'PENDING' AND EXCLUDED.status = 'ACTIVE' THEN 'ACTIVE'
@@ -400,6 +406,11 @@ export class StatementsService {
         rows.map((r) => (r.coordinator ? 'ACTIVE' : 'PENDING')),
         rows.map((r) => r.item.claims!.category),
         at,
+        // A new indicator with one statement gets its aggregates here, exactly (no recompute needed).
+        rows.map((r) => r.item.claims!.confidence),
+        rows.map((r) => r.item.claims!.tlp),
+        rows.map((r) => [...new Set([r.item.key!.member_id, ...r.item.claims!.shareWith])].join(',')),
+        rows.map((r) => r.item.claims!.exp ?? null),
       ],
     )) as { id: string; fingerprint: string; status: string; created: boolean; prior_status: string | null }[];
     // Status changes made by statements (PENDING → ACTIVE, EXPIRED → revived) join the curation history.
@@ -412,6 +423,9 @@ export class StatementsService {
         [changed.map((r) => r.id), changed.map((r) => r.prior_status), changed.map((r) => r.status), actorPrincipalId],
       );
     }
-    return new Map(result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created }]));
+    const counts = new Map(rows.map((r) => [r.item.claims!.indicator.fingerprint, r.count]));
+    return new Map(
+      result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created, exact: r.created && counts.get(r.fingerprint) === 1 }]),
+    );
   }
 }
