@@ -176,4 +176,16 @@ describe('signed statements (SPEC 4)', () => {
     const [recomputed] = await read();
     expect({ ...recomputed, visible: (recomputed.visible as string[]).sort() }).toEqual({ ...stored, visible: (stored.visible as string[]).sort() });
   });
+
+  it('refuses a statement whose claims repeat a member (two parsers could read two statements)', async () => {
+    const { claims } = await import('../support/statements.js');
+    const body = JSON.stringify(claims({ iss: exchange.principalId, tlp: 'CLEAR' })).replace(/}$/, ',"tlp":"RED"}');
+    const key = await jose.importJWK(exchange.key.privateJwk, exchange.key.privateJwk.alg);
+    const jws = await new jose.CompactSign(new TextEncoder().encode(body))
+      .setProtectedHeader({ alg: exchange.key.privateJwk.alg, kid: exchange.key.kid, typ: 'cordon-statement+jwt' })
+      .sign(key);
+    const res = await app.gql(SUBMIT, { jws }, exchange.key);
+    expect(res.errors?.[0].extensions?.code).toBe('MALFORMED');
+    expect(res.errors?.[0].message).toMatch(/"tlp" appears twice/);
+  });
 });

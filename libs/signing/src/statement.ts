@@ -1,5 +1,6 @@
 import * as jose from 'jose';
 import { isSigningAlg, type PublicJwk, type SigningAlg } from './jwk.js';
+import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /** SPEC 4: the media type of a signed indicator statement. */
 export const STATEMENT_TYP = 'cordon-statement+jwt';
@@ -33,11 +34,17 @@ export function decodeStatement(jws: string): DecodedStatement {
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[0] || !parts[1] || !parts[2]) {
     throw new StatementFormatError('MALFORMED', 'jws: not a compact JWS (three base64url parts separated by dots)');
   }
-  let header: Record<string, unknown>;
-  try {
-    header = jose.decodeProtectedHeader(jws) as Record<string, unknown>;
-  } catch {
-    throw new StatementFormatError('MALFORMED', 'jws: the protected header is not base64url JSON');
+  const text = (segment: string, what: string) => {
+    try {
+      return parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(jose.base64url.decode(segment)));
+    } catch (err) {
+      const detail = err instanceof StrictJsonError ? `: ${err.message}` : '';
+      throw new StatementFormatError('MALFORMED', `jws: the ${what} is not base64url UTF-8 JSON${detail}`);
+    }
+  };
+  const header = text(parts[0], 'protected header') as Record<string, unknown>;
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new StatementFormatError('MALFORMED', 'jws: the protected header is not a JSON object');
   }
   const extra = Object.keys(header).filter((k) => !ALLOWED_HEADER.has(k));
   if (extra.length > 0) throw new StatementFormatError('BAD_HEADER', `header: members other than alg, kid and typ are not allowed (${extra.length} found)`);
@@ -46,12 +53,7 @@ export function decodeStatement(jws: string): DecodedStatement {
   if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) {
     throw new StatementFormatError('BAD_HEADER', 'header.kid: must be the signing key’s RFC 7638 thumbprint');
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jose.base64url.decode(parts[1])));
-  } catch {
-    throw new StatementFormatError('MALFORMED', 'jws: the payload is not base64url UTF-8 JSON');
-  }
+  const payload = text(parts[1], 'payload');
   return { alg: header.alg, kid: header.kid, payload };
 }
 

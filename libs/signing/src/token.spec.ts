@@ -406,3 +406,18 @@ describe('verifyBearerToken', () => {
     expect(new TokenError('why', 'kid1', PRINCIPAL).principalId).toBe(PRINCIPAL);
   });
 });
+
+describe('duplicate JSON member names', () => {
+  it('refuses a token whose header or claims repeat a member', async () => {
+    const { generateSigningKey: gen } = await import('./jwk.js');
+    const { privateJwk, publicJwk } = await gen('ES256');
+    const key = await jose.importJWK(privateJwk, 'ES256');
+    const now = Math.floor(Date.now() / 1000);
+    // The payload text is signed as given, duplicate "aud" included.
+    const payload = `{"aud":"cordon","iat":${now},"exp":${now + 60},"aud":"other"}`;
+    const token = await new jose.CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256', kid: publicJwk.kid }).sign(key);
+    await expect(
+      verifyBearerToken(token, { audience: 'cordon', resolveKey: async () => ({ publicJwk, principalId: 'p' }) }),
+    ).rejects.toMatchObject({ reason: 'duplicate JSON member names' });
+  });
+});

@@ -1,5 +1,6 @@
 import * as jose from 'jose';
 import { isSigningAlg, type PrivateJwk, type PublicJwk, type SigningAlg } from './jwk.js';
+import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /** SPEC 2: a bearer token lives at most this long (exp - iat), with this much clock skew. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 300;
@@ -73,7 +74,17 @@ function readHeader(token: string): jose.ProtectedHeaderParameters {
  */
 export async function verifyBearerToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token too long');
-  if (token.split('.').length !== 3) throw new TokenError('not a compact JWS');
+  const segments = token.split('.');
+  if (segments.length !== 3) throw new TokenError('not a compact JWS');
+  // Duplicate member names would let two parsers read two different tokens from one signature.
+  for (const segment of segments.slice(0, 2)) {
+    try {
+      parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(jose.base64url.decode(segment)));
+    } catch (err) {
+      // Other malformations are refused below, each with its own reason.
+      if (err instanceof StrictJsonError && err.message.includes('twice')) throw new TokenError('duplicate JSON member names');
+    }
+  }
   const header = readHeader(token);
   const extra = Object.keys(header).filter((k) => !ALLOWED_HEADER.has(k));
   if (extra.length > 0) {
