@@ -52,9 +52,11 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
     let indicatorId: string;
     let statementId: string;
     const site = `https://abuse-${randomUUID().slice(0, 8)}.example/pay?id=1`;
+    const value = nextAddress();
     beforeAll(async () => {
       const jws = await statement(submitter.key, {
         iss: submitter.principalId,
+        indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value },
         tlp,
         shareWith: [shared.memberId],
         evidence: { sites: [site], reference: 'hotline report 1' },
@@ -63,6 +65,9 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
       if (res.errors) throw new Error(JSON.stringify(res.errors));
       indicatorId = res.data!.submitStatement.indicator.id;
       statementId = res.data!.submitStatement.statement.id;
+      // ACTIVE, so that screening matches follow visibility alone (PENDING matches only curators).
+      const approved = await app.gql(`mutation($id: ID!) { reviewIndicator(id: $id, decision: APPROVE) { id } }`, { id: indicatorId }, app.admin);
+      if (approved.errors) throw new Error(JSON.stringify(approved.errors));
     });
 
     it.each(['colleague', 'other', 'shared', 'coordinator'] as const)('as %s', async (who) => {
@@ -70,6 +75,9 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
       const visible = expectations[tlp][who];
       const read = await app.gql(READ, { id: indicatorId }, viewer.key);
       expect(read.errors).toBeUndefined();
+      // Screening matches exactly where the indicator is visible.
+      const screened = await app.gql(`query($v: String!) { screen(input: { kind: WALLET_ADDRESS, value: $v }) { match } }`, { v: value }, viewer.key);
+      expect(screened.data!.screen.match).toBe(visible);
       const listed = await app.gql(LIST, { m: submitter.memberId }, viewer.key);
       expect(listed.errors).toBeUndefined();
       const ids = listed.data!.indicators.edges.map((e: { node: { id: string } }) => e.node.id);

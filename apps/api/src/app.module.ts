@@ -22,6 +22,7 @@ import { StatementsModule } from './modules/statements/statements.module.js';
 import { CurationModule } from './modules/curation/curation.module.js';
 import { DisputesModule } from './modules/disputes/disputes.module.js';
 import { ExclusionsModule } from './modules/exclusions/exclusions.module.js';
+import { ScreeningModule } from './modules/screening/screening.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -68,6 +69,7 @@ export class AppModule {
         CurationModule,
         DisputesModule,
         ExclusionsModule,
+        ScreeningModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],

@@ -1,0 +1,45 @@
+import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Roles } from '../../common/access.decorator.js';
+import { type Caller, CurrentCaller } from '../../common/caller.js';
+import { Role } from '../../common/roles.js';
+import { IndicatorKind, IndicatorStatus } from '../indicators/dto/indicator.enums.js';
+import { IndicatorObject } from '../indicators/dto/indicator.object.js';
+import { PrefixMatchObject, ScreenInput, ScreenResultObject } from './dto/screen.object.js';
+import { type ScreenOutcome, ScreeningService } from './screening.service.js';
+
+function toObject(o: ScreenOutcome): ScreenResultObject {
+  return Object.assign(new ScreenResultObject(), {
+    ...o,
+    kind: (o.kind as IndicatorKind | null) ?? null,
+    indicator: o.indicator ? IndicatorObject.from(o.indicator) : null,
+  });
+}
+
+@Resolver()
+export class ScreeningResolver {
+  constructor(private readonly screening: ScreeningService) {}
+
+  @Query(() => ScreenResultObject, { description: 'Screens one value or fingerprint (SPEC 5).' })
+  @Roles(Role.SCREENER, Role.CURATOR)
+  async screen(@CurrentCaller() caller: Caller, @Args('input', { type: () => ScreenInput }) input: ScreenInput): Promise<ScreenResultObject> {
+    const [outcome] = await this.screening.screen(caller, [input]);
+    return toObject(outcome);
+  }
+
+  @Query(() => [ScreenResultObject], { description: 'Screens up to 10,000 values or fingerprints; results in input order.' })
+  @Roles(Role.SCREENER, Role.CURATOR)
+  async screenBatch(@CurrentCaller() caller: Caller, @Args('inputs', { type: () => [ScreenInput] }) inputs: ScreenInput[]): Promise<ScreenResultObject[]> {
+    return (await this.screening.screen(caller, inputs)).map(toObject);
+  }
+
+  @Query(() => [PrefixMatchObject], {
+    description: 'k-anonymous screening: the full fingerprints of visible matching indicators whose fingerprint starts with these 5 to 8 hex digits.',
+  })
+  @Roles(Role.SCREENER, Role.CURATOR)
+  async screenByPrefix(@CurrentCaller() caller: Caller, @Args('prefix') prefix: string): Promise<PrefixMatchObject[]> {
+    return (await this.screening.byPrefix(caller, prefix)).map((r) =>
+      Object.assign(new PrefixMatchObject(), { fingerprint: r.fingerprint, status: r.status as IndicatorStatus }),
+    );
+  }
+}
+

@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { type MatchVia, matchKeys, parse } from '@app/canonical';
+import { DataSource } from 'typeorm';
+import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
+import { CordonException } from '../../common/cordon.exception.js';
+import { Role } from '../../common/roles.js';
+import { AuditService } from '../audit/audit.service.js';
+import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
+
+export const MAX_SCREEN_BATCH = 10_000;
+const FINGERPRINT = /^[0-9a-fA-F]{64}$/;
+
+export interface ScreenInputValues {
+  kind?: string | null;
+  value?: string | null;
+  network?: string | null;
+  fingerprint?: string | null;
+}
+
+type Via = MatchVia | 'FINGERPRINT' | 'EVM_ADDRESS';
+
+export interface ScreenOutcome {
+  input: string;
+  kind: string | null;
+  network: string | null;
+  normalized: string | null;
+  fingerprint: string | null;
+  valid: boolean;
+  error: string | null;
+  match: boolean;
+  matchedVia: Via | null;
+  matchedValue: string | null;
+  pending: boolean;
+  disputed: boolean;
+  indicator: IndicatorRow | null;
+}
+
+interface Prepared {
+  outcome: ScreenOutcome;
+  /** keys in priority order: the value itself first, then nearer parents before farther */
+  keys: { fingerprint: string; via: Via; canonical: string }[];
+}
+
+/**
+ * SPEC 5 screening: canonicalise in process, then one set-based query per call on the indexed
+ * fingerprint column, with visibility and matchable statuses in the WHERE. One audit event per call.
+ */
+@Injectable()
+export class ScreeningService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async screen(caller: Caller, inputs: ScreenInputValues[]): Promise<ScreenOutcome[]> {
+    if (inputs.length > MAX_SCREEN_BATCH) throw CordonException.badInput('inputs', `at most ${MAX_SCREEN_BATCH} inputs per call, got ${inputs.length}`);
+    const prepared = inputs.map((input) => prepare(input));
+    const wanted = [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
+    const found = wanted.length > 0 ? await this.lookup(caller, wanted) : new Map<string, IndicatorRow>();
+    for (const { outcome, keys } of prepared) {
+      const hit = keys.find((k) => found.has(k.fingerprint));
+      if (!hit) continue;
+      const row = found.get(hit.fingerprint)!;
+      Object.assign(outcome, {
+        match: true,
+        matchedVia: hit.via,
+        matchedValue: hit.via === 'EXACT' || hit.via === 'EVM_ADDRESS' || hit.via === 'FINGERPRINT' ? null : hit.canonical,
+        pending: row.status === 'PENDING',
+        disputed: row.status === 'DISPUTED',
+        indicator: row,
+      });
+    }
+    await this.audit.recordAlone({
+      action: 'screen',
+      actor: caller,
+      subjectId: null,
+      subjectMemberId: caller.memberId,
+      data: {
+        count: inputs.length,
+        matches: prepared.filter((p) => p.outcome.match).length,
+        fingerprints: prepared.map((p) => p.outcome.fingerprint),
+      },
+    });
+    return prepared.map((p) => p.outcome);
+  }
+
+  /** SPEC 5 k-anonymity: the full fingerprints of visible matchable indicators in a prefix bucket. */
+  async byPrefix(caller: Caller, prefix: string): Promise<{ fingerprint: string; status: string }[]> {
+    if (!/^[0-9a-fA-F]{5,8}$/.test(prefix)) throw CordonException.badInput('prefix', 'must be 5 to 8 hexadecimal digits');
+    const lower = prefix.toLowerCase();
+    const params: unknown[] = [lower, `${lower}g`, this.statuses(caller)];
+    const visible = indicatorVisible(caller, params);
+    const rows = (await this.dataSource.query(
+      `SELECT i.fingerprint, i.status FROM indicator i
+        WHERE i.fingerprint >= $1 AND i.fingerprint < $2 AND i.status = ANY($3::text[])
+          AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}
+        ORDER BY i.fingerprint`,
+      params,
+    )) as { fingerprint: string; status: string }[];
+    await this.audit.recordAlone({ action: 'screen.prefix', actor: caller, subjectId: null, subjectMemberId: caller.memberId, data: { prefix: lower, count: rows.length } });
+    return rows;
+  }
+
+  /** ACTIVE and DISPUTED match; a coordinator's curator also sees PENDING ones. */
+  private statuses(caller: Caller): string[] {
+    return isCoordinator(caller) && hasRole(caller, Role.CURATOR) ? ['ACTIVE', 'DISPUTED', 'PENDING'] : ['ACTIVE', 'DISPUTED'];
+  }
+
+  private async lookup(caller: Caller, fingerprints: string[]): Promise<Map<string, IndicatorRow>> {
+    const params: unknown[] = [fingerprints, this.statuses(caller)];
+    const visible = indicatorVisible(caller, params);
+    const rows = (await this.dataSource.query(
+      `SELECT ${INDICATOR_COLUMNS} FROM indicator i
+        WHERE i.fingerprint = ANY($1::text[]) AND i.status = ANY($2::text[])
+          AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}`,
+      params,
+    )) as IndicatorRow[];
+    return new Map(rows.map((r) => [r.fingerprint, r]));
+  }
+}
+
+function prepare(input: ScreenInputValues): Prepared {
+  const outcome: ScreenOutcome = {
+    input: input.fingerprint ?? input.value ?? '',
+    kind: input.kind ?? null,
+    network: input.network ?? null,
+    normalized: null,
+    fingerprint: null,
+    valid: false,
+    error: null,
+    match: false,
+    matchedVia: null,
+    matchedValue: null,
+    pending: false,
+    disputed: false,
+    indicator: null,
+  };
+  const invalid = (error: string): Prepared => ({ outcome: { ...outcome, error }, keys: [] });
+  if (input.fingerprint != null) {
+    if (input.kind != null || input.value != null || input.network != null) {
+      return invalid('fingerprint: give a fingerprint alone, or kind and value without it');
+    }
+    if (!FINGERPRINT.test(input.fingerprint)) return invalid('fingerprint: must be 64 hexadecimal digits (SHA-256, SPEC 3)');
+    const fp = input.fingerprint.toLowerCase();
+    return { outcome: { ...outcome, valid: true, fingerprint: fp }, keys: [{ fingerprint: fp, via: 'FINGERPRINT', canonical: fp }] };
+  }
+  if (input.kind == null) return invalid('kind: required with a value (or give a fingerprint alone)');
+  if (input.value == null) return invalid('value: required with a kind (or give a fingerprint alone)');
+  const parsed = parse(input.kind, input.value, input.network ?? undefined);
+  if (!parsed.ok) {
+    const field = parsed.field === 'value' ? 'value' : parsed.field;
+    return invalid(`${field}: ${parsed.message.replace(/^(value|network|kind|acquirer|mid|mcc|country|descriptor): /, '')} (${parsed.code})`);
+  }
+  const keys: Prepared['keys'] = matchKeys(parsed).map((k) => ({
+    fingerprint: k.fingerprint,
+    via: k.via === 'EXACT' && parsed.wallet?.evmAlias ? 'EVM_ADDRESS' : k.via,
+    canonical: k.canonical,
+  }));
+  return {
+    outcome: { ...outcome, valid: true, network: parsed.network, normalized: parsed.canonical, fingerprint: parsed.fingerprint },
+    keys,
+  };
+}

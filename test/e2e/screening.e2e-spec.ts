@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { superuserQuery } from '../support/database.js';
+import type { TestKey } from '../support/keys.js';
+import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
+import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+
+type Party = { memberId: string; principalId: string; key: TestKey };
+
+const SCREEN = `query($input: ScreenInput!) {
+  screen(input: $input) { input kind network normalized fingerprint valid error match matchedVia matchedValue pending disputed indicator { id status } }
+}`;
+const BATCH = `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input valid error match matchedVia indicator { id } } }`;
+const PREFIX = `query($p: String!) { screenByPrefix(prefix: $p) { fingerprint status } }`;
+
+describe('screening (SPEC 5)', () => {
+  let app: TestApp;
+  let coordinator: Party; // CONTRIBUTOR + CURATOR of a coordinator member
+  let exchange: Party; // CONTRIBUTOR + SCREENER of an exchange
+  let outsider: Party; // SCREENER of a card processor
+  const listedAddress = nextAddress();
+  const pendingAddress = nextAddress();
+  const redAddress = nextAddress();
+  const ids: Record<string, string> = {};
+
+  async function submit(by: Party, overrides: Record<string, unknown>): Promise<string> {
+    const res = await app.gql(SUBMIT, { jws: await statement(by.key, { iss: by.principalId, ...overrides }) }, by.key);
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return res.data!.submitStatement.indicator.id;
+  }
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR', 'CURATOR', 'SCREENER']);
+    exchange = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR', 'SCREENER']);
+    outsider = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    ids.wallet = await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listedAddress } });
+    ids.domain = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'pay-abuse.example.com' } });
+    ids.merchant = await submit(coordinator, { indicator: { kind: 'MERCHANT_ID', value: { acquirer: 'Acq One', mid: 'M-77' } } });
+    ids.pending = await submit(exchange, { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: pendingAddress } });
+    ids.red = await submit(coordinator, { tlp: 'RED', indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: redAddress } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('matches a listed wallet exactly, and explains the match', async () => {
+    const res = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listedAddress.toUpperCase().replace('0X', '0x') } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({
+      valid: true,
+      match: true,
+      matchedVia: 'EXACT',
+      normalized: listedAddress.toLowerCase(),
+      network: 'ethereum',
+      pending: false,
+      disputed: false,
+      indicator: { id: ids.wallet, status: 'ACTIVE' },
+    });
+  });
+
+  it('matches the same address given for another EVM chain as EVM_ADDRESS', async () => {
+    const res = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', network: 'polygon', value: listedAddress } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({ match: true, matchedVia: 'EVM_ADDRESS', network: 'ethereum', indicator: { id: ids.wallet } });
+  });
+
+  it('matches by fingerprint alone (FINGERPRINT), computed by the client as SPEC 3 says', async () => {
+    const fp = createHash('sha256').update(`WALLET_ADDRESS|ethereum|${listedAddress.toLowerCase()}`).digest('hex');
+    const res = await app.gql(SCREEN, { input: { fingerprint: fp.toUpperCase() } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({ input: fp.toUpperCase(), fingerprint: fp, match: true, matchedVia: 'FINGERPRINT', indicator: { id: ids.wallet } });
+  });
+
+  it('matches a sub-domain of a listed domain (PARENT_DOMAIN) and a URL on it (URL_DOMAIN), naming the listed key', async () => {
+    const sub = await app.gql(SCREEN, { input: { kind: 'DOMAIN', value: 'checkout.PAY-ABUSE.example.com.' } }, outsider.key);
+    expect(sub.data!.screen).toMatchObject({ match: true, matchedVia: 'PARENT_DOMAIN', matchedValue: 'pay-abuse.example.com', normalized: 'checkout.pay-abuse.example.com' });
+    const url = await app.gql(SCREEN, { input: { kind: 'URL', value: 'https://checkout.pay-abuse.example.com/buy?id=7' } }, outsider.key);
+    expect(url.data!.screen).toMatchObject({ match: true, matchedVia: 'URL_DOMAIN', matchedValue: 'pay-abuse.example.com', indicator: { id: ids.domain } });
+    const unrelated = await app.gql(SCREEN, { input: { kind: 'DOMAIN', value: 'example.com' } }, outsider.key);
+    expect(unrelated.data!.screen).toMatchObject({ valid: true, match: false, matchedVia: null, indicator: null });
+  });
+
+  it('matches a merchant id given as ACQUIRER:MID', async () => {
+    const res = await app.gql(SCREEN, { input: { kind: 'MERCHANT_ID', value: 'acq one:m-77' } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({ match: true, matchedVia: 'EXACT', normalized: 'ACQ ONE:M-77' });
+  });
+
+  it('does not match a PENDING indicator for a screener; a curator sees it, flagged pending', async () => {
+    const asScreener = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: pendingAddress } }, exchange.key);
+    expect(asScreener.data!.screen).toMatchObject({ match: false, indicator: null });
+    const asCurator = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: pendingAddress } }, coordinator.key);
+    expect(asCurator.data!.screen).toMatchObject({ match: true, pending: true, indicator: { id: ids.pending, status: 'PENDING' } });
+  });
+
+  it('never matches a RED indicator for an outsider, by value, fingerprint or prefix; a coordinator matches it', async () => {
+    const fp = createHash('sha256').update(`WALLET_ADDRESS|ethereum|${redAddress.toLowerCase()}`).digest('hex');
+    const byValue = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: redAddress } }, outsider.key);
+    const byFingerprint = await app.gql(SCREEN, { input: { fingerprint: fp } }, outsider.key);
+    const unknown = await app.gql(SCREEN, { input: { fingerprint: 'ab'.repeat(32) } }, outsider.key);
+    expect(byValue.data!.screen).toMatchObject({ match: false, indicator: null });
+    // Exactly as for a fingerprint nobody listed.
+    expect({ ...byFingerprint.data!.screen, input: null, fingerprint: null }).toEqual({ ...unknown.data!.screen, input: null, fingerprint: null });
+    const bucket = await app.gql(PREFIX, { p: fp.slice(0, 6) }, outsider.key);
+    expect(bucket.data!.screenByPrefix.map((m: { fingerprint: string }) => m.fingerprint)).not.toContain(fp);
+    const asCoordinator = await app.gql(PREFIX, { p: fp.slice(0, 6) }, coordinator.key);
+    expect(asCoordinator.data!.screenByPrefix).toContainEqual({ fingerprint: fp, status: 'ACTIVE' });
+    const matched = await app.gql(SCREEN, { input: { fingerprint: fp } }, coordinator.key);
+    expect(matched.data!.screen).toMatchObject({ match: true, indicator: { id: ids.red } });
+  });
+
+  it('still matches a DISPUTED indicator, and says so', async () => {
+    const address = nextAddress();
+    const id = await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: address } });
+    const dispute = await app.gql(`mutation($id: ID!) { disputeIndicator(id: $id, reason: "our customer's wallet") { id } }`, { id }, exchange.key);
+    expect(dispute.errors).toBeUndefined();
+    const res = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: address } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({ match: true, disputed: true, indicator: { id, status: 'DISPUTED' } });
+  });
+
+  it('answers a 10,000-input batch in input order; invalid items carry their error and never fail the batch', async () => {
+    const inputs = Array.from({ length: 10_000 }, (_, i) => {
+      if (i % 1000 === 7) return { kind: 'WALLET_ADDRESS', value: listedAddress };
+      if (i % 1000 === 13) return { kind: 'WALLET_ADDRESS', network: 'bitcoin', value: '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv' };
+      if (i % 1000 === 17) return { value: 'no kind' };
+      return { kind: 'WALLET_ADDRESS', value: nextAddress() };
+    });
+    const res = await app.gql(BATCH, { inputs }, outsider.key);
+    expect(res.errors).toBeUndefined();
+    const results = res.data!.screenBatch as { input: string; valid: boolean; error: string | null; match: boolean }[];
+    expect(results).toHaveLength(10_000);
+    results.forEach((r, i) => {
+      expect(r.input).toBe(inputs[i].value);
+      if (i % 1000 === 7) expect(r).toMatchObject({ valid: true, match: true });
+      else if (i % 1000 === 13) expect(r).toMatchObject({ valid: false, match: false, error: expect.stringMatching(/^value: .*checksum.*\(BAD_CHECKSUM\)$/) });
+      else if (i % 1000 === 17) expect(r).toMatchObject({ valid: false, error: expect.stringMatching(/^kind: required/) });
+      else expect(r).toMatchObject({ valid: true, match: false });
+    });
+  });
+
+  it('writes one audit event per call, with the count and the fingerprints asked', async () => {
+    const [before] = await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM audit_event WHERE action = 'screen'`);
+    await app.gql(BATCH, { inputs: [{ kind: 'WALLET_ADDRESS', value: listedAddress }, { kind: 'DOMAIN', value: 'example.org' }] }, outsider.key);
+    const rows = await superuserQuery<{ canonical: string; actor_principal_id: string }>(
+      app.db,
+      `SELECT canonical, actor_principal_id FROM audit_event WHERE action = 'screen' ORDER BY idx DESC LIMIT 1`,
+    );
+    const [after] = await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM audit_event WHERE action = 'screen'`);
+    expect(after.n).toBe(before.n + 1);
+    expect(rows[0].actor_principal_id).toBe(outsider.principalId);
+    const data = JSON.parse(rows[0].canonical).data;
+    expect(data).toMatchObject({ count: 2, matches: 1 });
+    expect(data.fingerprints).toHaveLength(2);
+    expect(rows[0].canonical).not.toContain(listedAddress.toLowerCase());
+  });
+
+  it('refuses a malformed prefix, and batches over the cap, naming the field', async () => {
+    const bad = await app.gql(PREFIX, { p: 'abc' }, outsider.key);
+    expect(bad.errors?.[0]).toMatchObject({ message: 'prefix: must be 5 to 8 hexadecimal digits', extensions: { code: 'BAD_USER_INPUT' } });
+    const tooMany = await app.gql(BATCH, { inputs: Array.from({ length: 10_001 }, () => ({ fingerprint: 'ab'.repeat(32) })) }, outsider.key);
+    expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tooMany.errors?.[0].message).toMatch(/^inputs: at most 10000/);
+  });
+
+  it('is for screeners and curators only', async () => {
+    const contributorOnly = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR']);
+    const res = await app.gql(SCREEN, { input: { fingerprint: 'ab'.repeat(32) } }, contributorOnly.key);
+    expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
