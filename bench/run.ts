@@ -1,10 +1,12 @@
 import { runCanonicalBench } from './canonical.bench.js';
 import { runIngestBench } from './ingest.bench.js';
+import { runScreeningBench } from './screening.bench.js';
 
 /** `npm run bench [name …]`: runs the named benchmarks (all when none is named). */
 const BENCHES: Record<string, () => void | Promise<void>> = {
   canonical: runCanonicalBench,
   ingest: runIngestBench,
+  screening: runScreeningBench,
 };
 
 const wanted = process.argv.slice(2);
