@@ -46,7 +46,8 @@ export async function runScreeningBench(): Promise<void> {
   const admin = await generateSigningKey('ES256');
   const port = 20000 + Math.floor(Math.random() * 20000);
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/api/src/main.js')], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: dbUrl.toString(), CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -163,4 +163,19 @@ describe('screening (SPEC 5)', () => {
     const res = await app.gql(SCREEN, { input: { fingerprint: 'ab'.repeat(32) } }, contributorOnly.key);
     expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
+
+  it('pads a prefix bucket with decoys that share the prefix and can never be the client’s own fingerprint', async () => {
+    const fp = createHash('sha256').update(`WALLET_ADDRESS|ethereum|${listedAddress.toLowerCase()}`).digest('hex');
+    const prefix = fp.slice(0, 5);
+    const plain = await app.gql(PREFIX, { p: prefix }, outsider.key);
+    const padded = await app.gql(`query($p: String!) { screenByPrefix(prefix: $p, padTo: 50) { fingerprint status } }`, { p: prefix }, outsider.key);
+    const list = padded.data!.screenByPrefix as { fingerprint: string; status: string }[];
+    expect(list).toHaveLength(50);
+    expect(list.every((m) => m.fingerprint.startsWith(prefix) && /^[0-9a-f]{64}$/.test(m.fingerprint) && m.status === 'ACTIVE')).toBe(true);
+    expect(list.map((m) => m.fingerprint)).toEqual([...list.map((m) => m.fingerprint)].sort());
+    for (const real of plain.data!.screenByPrefix) expect(list).toContainEqual(real);
+    expect(list.map((m) => m.fingerprint)).toContain(fp);
+    const tooMuch = await app.gql(`query { screenByPrefix(prefix: "abcde", padTo: 5000) { fingerprint } }`, {}, outsider.key);
+    expect(tooMuch.errors?.[0].message).toBe('padTo: must be 1 to 1000');
+  });
 });

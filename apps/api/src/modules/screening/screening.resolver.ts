@@ -1,4 +1,4 @@
-import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Args, Int, Query, Resolver } from '@nestjs/graphql';
 import { Roles } from '../../common/access.decorator.js';
 import { type Caller, CurrentCaller } from '../../common/caller.js';
 import { Role } from '../../common/roles.js';
@@ -36,8 +36,13 @@ export class ScreeningResolver {
     description: 'k-anonymous screening: the full fingerprints of visible matching indicators whose fingerprint starts with these 5 to 8 hex digits.',
   })
   @Roles(Role.SCREENER, Role.CURATOR)
-  async screenByPrefix(@CurrentCaller() caller: Caller, @Args('prefix') prefix: string): Promise<PrefixMatchObject[]> {
-    return (await this.screening.byPrefix(caller, prefix)).map((r) =>
+  async screenByPrefix(
+    @CurrentCaller() caller: Caller,
+    @Args('prefix') prefix: string,
+    @Args('padTo', { type: () => Int, nullable: true, description: 'Pad the answer with decoys to this many fingerprints (README: privacy).' })
+    padTo?: number | null,
+  ): Promise<PrefixMatchObject[]> {
+    return (await this.screening.byPrefix(caller, prefix, padTo)).map((r) =>
       Object.assign(new PrefixMatchObject(), { fingerprint: r.fingerprint, status: r.status as IndicatorStatus }),
     );
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type MatchVia, matchKeys, parse } from '@app/canonical';
 import { DataSource } from 'typeorm';
@@ -8,6 +9,20 @@ import { AuditService } from '../audit/audit.service.js';
 import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
+/** Largest bucket size screenByPrefix pads to. */
+export const MAX_PAD = 1000;
+
+/**
+ * Pads a prefix bucket with decoys: the prefix followed by random hex, status ACTIVE, sorted in
+ * with the real ones, so the answer's size (and position of anything in it) tells an observer
+ * nothing. A decoy equals a real fingerprint only with probability 2^-(256 - 4 × prefix length):
+ * a client that compares its own fingerprint with the list can ignore them without looking.
+ */
+function pad(rows: { fingerprint: string; status: string }[], prefix: string, size: number): { fingerprint: string; status: string }[] {
+  const out = [...rows];
+  while (out.length < size) out.push({ fingerprint: prefix + randomBytes(32).toString('hex').slice(prefix.length), status: 'ACTIVE' });
+  return out.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+}
 const FINGERPRINT = /^[0-9a-fA-F]{64}$/;
 
 export interface ScreenInputValues {
@@ -85,8 +100,11 @@ export class ScreeningService {
   }
 
   /** SPEC 5 k-anonymity: the full fingerprints of visible matchable indicators in a prefix bucket. */
-  async byPrefix(caller: Caller, prefix: string): Promise<{ fingerprint: string; status: string }[]> {
+  async byPrefix(caller: Caller, prefix: string, padTo?: number | null): Promise<{ fingerprint: string; status: string }[]> {
     if (!/^[0-9a-fA-F]{5,8}$/.test(prefix)) throw CordonException.badInput('prefix', 'must be 5 to 8 hexadecimal digits');
+    if (padTo != null && (!Number.isInteger(padTo) || padTo < 1 || padTo > MAX_PAD)) {
+      throw CordonException.badInput('padTo', `must be 1 to ${MAX_PAD}`);
+    }
     const lower = prefix.toLowerCase();
     const params: unknown[] = [lower, `${lower}g`, this.statuses(caller)];
     const visible = indicatorVisible(caller, params);
@@ -98,7 +116,7 @@ export class ScreeningService {
       params,
     )) as { fingerprint: string; status: string }[];
     await this.audit.recordAlone({ action: 'screen.prefix', actor: caller, subjectId: null, subjectMemberId: caller.memberId, data: { prefix: lower, count: rows.length } });
-    return rows;
+    return padTo ? pad(rows, lower, padTo) : rows;
   }
 
   /** ACTIVE and DISPUTED match; a coordinator's curator also sees PENDING ones. */
