@@ -35,10 +35,9 @@ export class Indicators1764500000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX indicator_fingerprint_uq ON indicator (fingerprint)`);
-    await q.query(`CREATE UNIQUE INDEX indicator_identity_uq ON indicator (kind, network, value)`);
+    // The fingerprint is the SHA-256 of (kind, network, value): its unique index is the identity's.
     await q.query(`CREATE INDEX indicator_status_created_idx ON indicator (status, created_at, id)`);
     await q.query(`CREATE INDEX indicator_updated_idx ON indicator (updated_at, id)`);
-    await q.query(`CREATE INDEX indicator_visible_members_idx ON indicator USING gin (visible_members)`);
 
     await q.query(`
       CREATE TABLE statement (
@@ -79,7 +78,6 @@ export class Indicators1764500000000 implements MigrationInterface {
         url text NOT NULL,
         PRIMARY KEY (statement_id, position)
       )`);
-    await q.query(`CREATE INDEX statement_site_fingerprint_idx ON statement_site (fingerprint)`);
 
     await q.query(`
       CREATE TABLE curation (
