@@ -71,7 +71,18 @@ export class ScreeningService {
     if (inputs.length > MAX_SCREEN_BATCH) throw CordonException.badInput('inputs', `at most ${MAX_SCREEN_BATCH} inputs per call, got ${inputs.length}`);
     const prepared = inputs.map((input) => prepare(input));
     const wanted = [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
-    const found = wanted.length > 0 ? await this.lookup(caller, wanted) : new Map<string, IndicatorRow>();
+    // The audit event (principal, count, fingerprints asked) does not depend on the answer: it is
+    // written while the lookup runs, and the answer leaves only once both are done.
+    const [found] = await Promise.all([
+      wanted.length > 0 ? this.lookup(caller, wanted) : Promise.resolve(new Map<string, IndicatorRow>()),
+      this.audit.recordAlone({
+        action: 'screen',
+        actor: caller,
+        subjectId: null,
+        subjectMemberId: caller.memberId,
+        data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
+      }),
+    ]);
     for (const { outcome, keys } of prepared) {
       const hit = keys.find((k) => found.has(k.fingerprint));
       if (!hit) continue;
@@ -85,17 +96,6 @@ export class ScreeningService {
         indicator: row,
       });
     }
-    await this.audit.recordAlone({
-      action: 'screen',
-      actor: caller,
-      subjectId: null,
-      subjectMemberId: caller.memberId,
-      data: {
-        count: inputs.length,
-        matches: prepared.filter((p) => p.outcome.match).length,
-        fingerprints: prepared.map((p) => p.outcome.fingerprint),
-      },
-    });
     return prepared.map((p) => p.outcome);
   }
 
