@@ -1,15 +1,9 @@
 import { superuserQuery } from '../support/database.js';
+import { directoryCounts, expectError, refusedWithoutChange as refusedWithoutChangeIn } from '../support/refusals.js';
 import type { TestKey } from '../support/keys.js';
 import { createMemberWithPrincipal, type GraphqlResponse, startTestApp, type TestApp } from '../support/server.js';
 
 /** Row counts of every table a member/principal mutation may touch. */
-interface Counts {
-  member: number;
-  principal: number;
-  principal_key: number;
-  audit_event: number;
-}
-
 const CREATE_MEMBER = `mutation($i: CreateMemberInput!) { createMember(input: $i) { id name kind suspended } }`;
 const SUSPEND = `mutation($id: ID!, $reason: String!) { suspendMember(id: $id, reason: $reason) { id suspended suspendedAt suspendedReason } }`;
 const REINSTATE = `mutation($id: ID!, $note: String) { reinstateMember(id: $id, note: $note) { id suspended suspendedAt suspendedReason } }`;
@@ -37,46 +31,9 @@ describe('members: directory, creation, suspension', () => {
     await app?.stop();
   });
 
-  async function counts(): Promise<Counts> {
-    const [row] = await superuserQuery<Counts>(
-      app.db,
-      `SELECT (SELECT count(*)::int FROM member) AS member,
-              (SELECT count(*)::int FROM principal) AS principal,
-              (SELECT count(*)::int FROM principal_key) AS principal_key,
-              (SELECT count(*)::int FROM audit_event) AS audit_event`,
-    );
-    return row;
-  }
-
-  function expectError(res: GraphqlResponse, code: string, message?: string | RegExp): void {
-    expect(res.errors).toBeDefined();
-    expect(res.errors).toHaveLength(1);
-    expect(res.errors![0].extensions?.code).toBe(code);
-    if (typeof message === 'string') expect(res.errors![0].message).toBe(message);
-    else if (message) expect(res.errors![0].message).toMatch(message);
-  }
-
-  /**
-   * A refused request changes nothing; it writes only its own audit event: auth.refused for
-   * UNAUTHENTICATED, access.denied for FORBIDDEN.
-   */
-  async function refusedWithoutChange(
-    run: () => Promise<GraphqlResponse>,
-    code: string,
-    message?: string | RegExp,
-  ): Promise<GraphqlResponse> {
-    const before = await counts();
-    const res = await run();
-    expectError(res, code, message);
-    const after = await counts();
-    const audited = code === 'UNAUTHENTICATED' || code === 'FORBIDDEN';
-    expect(after).toEqual(audited ? { ...before, audit_event: before.audit_event + 1 } : before);
-    if (audited) {
-      const [last] = await superuserQuery<{ action: string }>(app.db, 'SELECT action FROM audit_event ORDER BY idx DESC LIMIT 1');
-      expect(last.action).toBe(code === 'UNAUTHENTICATED' ? 'auth.refused' : 'access.denied');
-    }
-    return res;
-  }
+  const counts = () => directoryCounts(app);
+  const refusedWithoutChange = (run: () => Promise<GraphqlResponse>, code: string, message?: string | RegExp) =>
+    refusedWithoutChangeIn(app, run, code, message);
 
   async function eventsFor(subjectId: string, action: string) {
     return superuserQuery<{ action: string; actor_principal_id: string | null; actor_member_id: string | null; canonical: string }>(

@@ -1,14 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { superuserQuery } from '../support/database.js';
+import { directoryCounts, expectError, refusedWithoutChange as refusedWithoutChangeIn } from '../support/refusals.js';
 import { newKey, type TestKey } from '../support/keys.js';
 import { createMemberWithPrincipal, type GraphqlResponse, startTestApp, type TestApp } from '../support/server.js';
-
-interface Counts {
-  member: number;
-  principal: number;
-  principal_key: number;
-  audit_event: number;
-}
 
 interface Party {
   memberId: string;
@@ -51,47 +45,9 @@ describe('principals and keys', () => {
     await app?.stop();
   });
 
-  async function counts(): Promise<Counts> {
-    const [row] = await superuserQuery<Counts>(
-      app.db,
-      `SELECT (SELECT count(*)::int FROM member) AS member,
-              (SELECT count(*)::int FROM principal) AS principal,
-              (SELECT count(*)::int FROM principal_key) AS principal_key,
-              (SELECT count(*)::int FROM audit_event) AS audit_event`,
-    );
-    return row;
-  }
-
-  function expectError(res: GraphqlResponse, code: string, message?: string | RegExp): void {
-    expect(res.errors).toBeDefined();
-    expect(res.errors).toHaveLength(1);
-    expect(res.errors![0].extensions?.code).toBe(code);
-    if (typeof message === 'string') expect(res.errors![0].message).toBe(message);
-    else if (message) expect(res.errors![0].message).toMatch(message);
-  }
-
-  /**
-   * A refused request changes nothing; it writes only its own audit event: auth.refused for
-   * UNAUTHENTICATED, access.denied for FORBIDDEN.
-   */
-  async function refusedWithoutChange(
-    run: () => Promise<GraphqlResponse>,
-    code: string,
-    message?: string | RegExp,
-  ): Promise<GraphqlResponse> {
-    const before = await counts();
-    const res = await run();
-    expectError(res, code, message);
-    expect(res.data?.[Object.keys(res.data ?? {})[0]] ?? null).toBeNull(); // no data at all when refused before execution
-    const after = await counts();
-    const audited = code === 'UNAUTHENTICATED' || code === 'FORBIDDEN';
-    expect(after).toEqual(audited ? { ...before, audit_event: before.audit_event + 1 } : before);
-    if (audited) {
-      const [last] = await superuserQuery<{ action: string }>(app.db, 'SELECT action FROM audit_event ORDER BY idx DESC LIMIT 1');
-      expect(last.action).toBe(code === 'UNAUTHENTICATED' ? 'auth.refused' : 'access.denied');
-    }
-    return res;
-  }
+  const counts = () => directoryCounts(app);
+  const refusedWithoutChange = (run: () => Promise<GraphqlResponse>, code: string, message?: string | RegExp) =>
+    refusedWithoutChangeIn(app, run, code, message);
 
   async function createPrincipal(memberId: string, name: string, roles: string[], key?: TestKey): Promise<Party> {
     const k = key ?? (await newKey());
