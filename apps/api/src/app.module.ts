@@ -23,6 +23,7 @@ import { CurationModule } from './modules/curation/curation.module.js';
 import { DisputesModule } from './modules/disputes/disputes.module.js';
 import { ExclusionsModule } from './modules/exclusions/exclusions.module.js';
 import { ScreeningModule } from './modules/screening/screening.module.js';
+import { ChangesModule } from './modules/changes/changes.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -70,6 +71,7 @@ export class AppModule {
         DisputesModule,
         ExclusionsModule,
         ScreeningModule,
+        ChangesModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],

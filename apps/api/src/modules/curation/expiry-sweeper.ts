@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { LOGGER } from '../../common/tokens.js';
 import { AuditService } from '../audit/audit.service.js';
 import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
+import { recordChanges } from '../indicators/indicator-changes.js';
 import { TRANSITIONS } from '../indicators/indicator-status.js';
 
 /** How often every process tries to sweep (one of them does, under the advisory lock). */
@@ -106,7 +107,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       const ids = rows.map((r) => r.indicator_id).sort();
       // No statement supports them any more: attestation count and confidence follow (both 0).
       await recomputeIndicators(em, ids);
-      await this.audit.record(em, { action: 'indicator.expire_sweep', actor: null, subjectId: null, data: { indicatorIds: ids } });
+      const event = await this.audit.record(em, { action: 'indicator.expire_sweep', actor: null, subjectId: null, data: { indicatorIds: ids } });
+      await recordChanges(em, event.index, ids.map((id) => ({ indicatorId: id, change: 'STATUS' as const, status: 'EXPIRED' })));
       return ids;
     });
   }

@@ -3,6 +3,7 @@ import type { Caller } from '../../common/caller.js';
 import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { IndicatorStatus } from './dto/indicator.enums.js';
+import { recordChanges } from './indicator-changes.js';
 import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from './indicator.rows.js';
 
 /** What a curator, a dispute or the clock can do to an indicator. */
@@ -77,12 +78,13 @@ export async function transition(em: EntityManager, audit: AuditService, request
     `INSERT INTO curation (indicator_id, action, from_status, to_status, note, actor_principal_id) VALUES ($1, $2, $3, $4, $5, $6)`,
     [row.id, request.action, from, to, request.note ?? null, request.caller.principalId],
   );
-  await audit.record(em, {
+  const event = await audit.record(em, {
     action: `indicator.${request.action.toLowerCase()}`,
     actor: request.caller,
     subjectId: row.id,
     data: { fingerprint: row.fingerprint, from, to, note: request.note ?? null, ...(request.data ?? {}) },
   });
+  await recordChanges(em, event.index, [{ indicatorId: row.id, change: 'STATUS', status: to }]);
   return updated;
 }
 

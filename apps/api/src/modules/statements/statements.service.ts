@@ -19,6 +19,7 @@ import { isUniqueViolation } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ExchangeKeyService } from '../exchange-key/exchange-key.service.js';
 import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
+import { recordChanges } from '../indicators/indicator-changes.js';
 import { type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from './statement-claims.js';
 
 /** What a submission produced for one item, in input order. */
@@ -327,6 +328,15 @@ export class StatementsService {
           })),
         },
       });
+      await recordChanges(
+        em,
+        event.index,
+        [...indicators.values()].map((v) => ({
+          indicatorId: v.id,
+          change: v.created ? ('CREATED' as const) : v.statusChanged ? ('STATUS' as const) : ('ATTESTED' as const),
+          status: v.status,
+        })),
+      );
       const receipts = await Promise.all(
         fresh.map((i) =>
           this.exchangeKey.sign(
@@ -364,7 +374,7 @@ export class StatementsService {
     items: Item[],
     at: Date,
     actorPrincipalId: string,
-  ): Promise<Map<string, { id: string; status: string; created: boolean; exact: boolean }>> {
+  ): Promise<Map<string, { id: string; status: string; created: boolean; statusChanged: boolean; exact: boolean }>> {
     const byFingerprint = new Map<string, { item: Item; coordinator: boolean; count: number }>();
     for (const item of items) {
       const fp = item.claims!.indicator.fingerprint;
@@ -425,7 +435,16 @@ export class StatementsService {
     }
     const counts = new Map(rows.map((r) => [r.item.claims!.indicator.fingerprint, r.count]));
     return new Map(
-      result.map((r) => [r.fingerprint, { id: r.id, status: r.status, created: r.created, exact: r.created && counts.get(r.fingerprint) === 1 }]),
+      result.map((r) => [
+        r.fingerprint,
+        {
+          id: r.id,
+          status: r.status,
+          created: r.created,
+          statusChanged: !r.created && r.prior_status !== null && r.prior_status !== r.status,
+          exact: r.created && counts.get(r.fingerprint) === 1,
+        },
+      ]),
     );
   }
 }
