@@ -56,5 +56,27 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, auth: AuthS
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: MAX_TOKENS },
+    subscriptions: {
+      'graphql-ws': {
+        path: '/graphql',
+        // The same self-signed token as over HTTP, in connection_init: { authorization: "Bearer …" }.
+        onConnect: async (ctx: { connectionParams?: Record<string, unknown> }) => {
+          const authorization = ctx.connectionParams?.authorization;
+          try {
+            await auth.authenticate(typeof authorization === 'string' ? authorization : undefined);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        // graphql-ws takes a context option too (Nest's type omits it): the guard reads the token
+        // from a request-like object, as over HTTP.
+        ...({
+          context: (ctx: { connectionParams?: Record<string, unknown> }) => ({
+            req: { headers: { authorization: ctx.connectionParams?.authorization as string | undefined } },
+          }),
+        } as object),
+      },
+    },
   };
 }

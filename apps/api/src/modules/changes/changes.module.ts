@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { IndicatorsModule } from '../indicators/indicators.module.js';
-import { ChangesResolver, ChangesService } from './changes.js';
+import { ChangeStream } from './change-stream.js';
+import { ChangesResolver } from './changes.resolver.js';
+import { ChangesService } from './changes.service.js';
 
-@Module({ imports: [IndicatorsModule], providers: [ChangesService, ChangesResolver] })
+@Module({ imports: [IndicatorsModule], providers: [ChangesService, ChangeStream, ChangesResolver] })
 export class ChangesModule {}

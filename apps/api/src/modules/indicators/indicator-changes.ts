@@ -15,4 +15,8 @@ export async function recordChanges(
      ON CONFLICT (idx, indicator_id) DO NOTHING`,
     [auditIndex, changes.map((c) => c.indicatorId), changes.map((c) => c.change), changes.map((c) => c.status)],
   );
+  // Delivered on commit to every API process listening (see ChangeStream): no in-memory-only pub/sub.
+  await em.query(`SELECT pg_notify('${CHANGES_CHANNEL}', $1)`, [String(auditIndex)]);
 }
+
+export const CHANGES_CHANNEL = 'cordon_changes';

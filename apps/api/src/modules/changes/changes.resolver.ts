@@ -1,13 +1,12 @@
-import { Injectable } from '@nestjs/common';
-import { Args, Context, Field, Float, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { DataSource } from 'typeorm';
+import { Args, Context, Field, Float, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Authenticated } from '../../common/access.decorator.js';
 import { type Caller, CurrentCaller } from '../../common/caller.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../common/paging.js';
+import { encodeCursor } from '../../common/paging.js';
 import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import { IndicatorObject, PageInfo } from '../indicators/dto/indicator.object.js';
-import { indicatorVisible } from '../indicators/indicator.rows.js';
 import { IndicatorsService } from '../indicators/indicators.service.js';
+import { ChangeStream } from './change-stream.js';
+import { type ChangeRow, ChangesService } from './changes.service.js';
 
 @ObjectType('Change', { description: 'One change of an indicator you can see, in commit order.' })
 export class ChangeObject {
@@ -45,50 +44,12 @@ export class ChangeConnection {
   pageInfo: PageInfo;
 }
 
-interface ChangeRow {
-  idx: string;
-  indicator_id: string;
-  change: string;
-  status: string;
-  at: Date;
-}
-
-/**
- * The change feed (SPEC 7 `changes`): every change of an indicator the caller can see, ordered by
- * the audit index of its transaction — gapless and committed in order, so a cursor never skips a
- * change and stays valid across restarts. Nothing is ever removed: a revocation a year old is
- * still there for a member that comes back.
- */
-@Injectable()
-export class ChangesService {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async page(caller: Caller, first: number | null | undefined, after: string | null | undefined): Promise<{ rows: ChangeRow[]; hasNextPage: boolean }> {
-    const size = pageSize(first);
-    const params: unknown[] = [];
-    const where = [indicatorVisible(caller, params)];
-    if (after) {
-      const cursor = decodeCursor('changes', after);
-      params.push(cursor.micros, cursor.id);
-      where.push(`(c.idx, c.indicator_id) > ($${params.length - 1}::bigint, $${params.length}::uuid)`);
-    }
-    params.push(size + 1);
-    const rows = (await this.dataSource.query(
-      `SELECT c.idx::text AS idx, c.indicator_id, c.change, c.status, c.at
-         FROM indicator_change c JOIN indicator i ON i.id = c.indicator_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY c.idx, c.indicator_id LIMIT $${params.length}`,
-      params,
-    )) as ChangeRow[];
-    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
-  }
-}
-
 @Resolver(() => ChangeObject)
 export class ChangesResolver {
   constructor(
     private readonly changeService: ChangesService,
     private readonly indicators: IndicatorsService,
+    private readonly stream: ChangeStream,
   ) {}
 
   @Query(() => ChangeConnection, { description: 'The change feed, for clients that keep a local copy; pass the last cursor as after.' })
@@ -99,17 +60,18 @@ export class ChangesResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
   ): Promise<ChangeConnection> {
     const { rows, hasNextPage } = await this.changeService.page(caller, first, after);
-    const edges = rows.map((r) => ({
-      cursor: encodeCursor('changes', r.idx, r.indicator_id),
-      node: Object.assign(new ChangeObject(), {
-        auditIndex: Number(r.idx),
-        change: r.change,
-        status: r.status as IndicatorStatus,
-        at: r.at,
-        indicatorId: r.indicator_id,
-      }),
-    }));
+    const edges = rows.map((r) => ({ cursor: encodeCursor('changes', r.idx, r.indicator_id), node: toChange(r) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
+  }
+
+  @Subscription(() => ChangeObject, {
+    name: 'indicatorChanged',
+    description: 'The changes feed, live (graphql-ws; authenticate with { authorization: "Bearer <token>" } in connection_init).',
+    resolve: (payload: ChangeObject) => payload,
+  })
+  @Authenticated()
+  async *indicatorChanged(@CurrentCaller() caller: Caller): AsyncGenerator<ChangeObject> {
+    for await (const row of this.stream.subscribe(caller)) yield toChange(row);
   }
 
   @ResolveField(() => IndicatorObject, { nullable: true, description: 'The indicator as it is now.' })
@@ -118,4 +80,14 @@ export class ChangesResolver {
     const row = await this.indicators.get(req, caller, change.indicatorId);
     return row && IndicatorObject.from(row);
   }
+}
+
+function toChange(r: ChangeRow): ChangeObject {
+  return Object.assign(new ChangeObject(), {
+    auditIndex: Number(r.idx),
+    change: r.change,
+    status: r.status as IndicatorStatus,
+    at: r.at,
+    indicatorId: r.indicator_id,
+  });
 }
