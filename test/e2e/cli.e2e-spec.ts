@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -92,5 +92,40 @@ describe('cordon CLI (compiled, as a user runs it)', () => {
     await expect(cordon(['token', '--key', keyFile, '--lifetime', '301'])).rejects.toMatchObject({
       stderr: expect.stringContaining('300 seconds'),
     });
+  });
+
+  it('screen: screens a file in batches into a CSV, with plain progress lines off a terminal, and resumes', async () => {
+    const { createMemberWithPrincipal } = await import('../support/server.js');
+    const { nextAddress, statement, SUBMIT } = await import('../support/statements.js');
+    const coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR']);
+    const values = Array.from({ length: 25 }, () => nextAddress());
+    for (const i of [3, 14, 22]) {
+      const res = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: values[i] } }) }, coordinator.key);
+      expect(res.errors).toBeUndefined();
+    }
+    const keyFile = path.join(dir, 'file-screener.json');
+    const { stdout: pub } = await cordon(['keygen', '--out', keyFile]);
+    const member = await app.gql('mutation { createMember(input: { name: "File Screener", kind: CRYPTO_EXCHANGE }) { id } }');
+    await app.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+      i: { memberId: member.data!.createMember.id, name: 'batch', roles: ['SCREENER'], publicJwk: JSON.parse(pub) },
+    });
+    const input = path.join(dir, 'values.csv');
+    const output = path.join(dir, 'results.csv');
+    writeFileSync(input, ['value,network', ...values.map((v, i) => (i === 5 ? 'not-an-address,ethereum' : `${v},ethereum`))].join('\n') + '\n');
+    const args = ['screen', '--in', input, '--out', output, '--batch', '10', '--key', keyFile, '--url', app.url];
+    const first = await cordon(args);
+    expect(first.stderr).toContain('screened 10/25');
+    expect(first.stderr).toContain('done: 25 screened, 3 matches');
+    const lines = readFileSync(output, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(26);
+    expect(lines[0]).toBe('input,network,valid,error,match,matchedVia,indicatorId,status');
+    expect(lines[4]).toMatch(/,true,,true,EXACT,[0-9a-f-]{36},ACTIVE$/);
+    expect(lines[6]).toMatch(/^not-an-address,ethereum,false,/);
+    // Interrupted after 12 rows: the next run screens only the rest.
+    writeFileSync(output, lines.slice(0, 13).join('\n') + '\n');
+    const resumed = await cordon(args);
+    expect(resumed.stderr).toContain('resuming: 12 of 25');
+    expect(resumed.stderr).toContain('done: 13 screened, 2 matches, 12 from an earlier run');
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toEqual(lines);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { promises as fs } from 'node:fs';
 import { parse } from '@app/canonical';
+import { type ScreenRow, screenFile } from './screen-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   generateSigningKey,
@@ -150,6 +151,32 @@ program
     }
     const data = await callGraphql(opts, await read(query), variables);
     process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  });
+
+program
+  .command('screen')
+  .description('screen a file of values (one a line, or value,network) in batches; results to a CSV, resumable')
+  .requiredOption('--in <file>', 'values to screen')
+  .requiredOption('--out <file>', 'results CSV (appended; an interrupted run resumes)')
+  .addOption(new Option('--kind <kind>', 'indicator kind of every value').choices(['WALLET_ADDRESS', 'MERCHANT_ID', 'DOMAIN', 'URL']).default('WALLET_ADDRESS'))
+  .option('--network <network>', 'wallet network when a line gives none (detected otherwise)')
+  .addOption(new Option('--batch <n>', 'values per screenBatch call').argParser(positiveInt).default(10_000))
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions & { in: string; out: string; kind: string; network?: string; batch: number }) => {
+    const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input valid error match matchedVia indicator { id status } } }';
+    const result = await screenFile({
+      input: opts.in,
+      output: opts.out,
+      kind: opts.kind,
+      network: opts.network,
+      batch: opts.batch,
+      tty: Boolean(process.stderr.isTTY),
+      log: (line) => process.stderr.write(line + '\n'),
+      screenBatch: async (inputs) => ((await callGraphql(opts, query, { inputs })) as { screenBatch: ScreenRow[] }).screenBatch,
+    });
+    process.stderr.write(`done: ${result.screened} screened, ${result.matches} matches${result.skipped ? `, ${result.skipped} from an earlier run` : ''}\n`);
   });
 
 program

@@ -1,0 +1,72 @@
+import { existsSync, promises as fs } from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import cliProgress from 'cli-progress';
+
+export interface ScreenFileOptions {
+  input: string;
+  output: string;
+  kind: string;
+  network?: string;
+  batch: number;
+  /** Runs one screenBatch call; returns the results in input order. */
+  screenBatch: (inputs: { kind: string; value: string; network?: string }[]) => Promise<ScreenRow[]>;
+  log: (line: string) => void;
+  tty: boolean;
+}
+
+export interface ScreenRow {
+  input: string;
+  valid: boolean;
+  error: string | null;
+  match: boolean;
+  matchedVia: string | null;
+  indicator: { id: string; status: string } | null;
+}
+
+const HEADER = ['input', 'network', 'valid', 'error', 'match', 'matchedVia', 'indicatorId', 'status'];
+
+/**
+ * `cordon screen --in values.csv --out results.csv`: the input is one value a line, optionally
+ * `value,network` (a first line `value,…` is a header). Results are appended batch by batch, so an
+ * interrupted run resumes where it stopped: rows already in --out are not screened again.
+ */
+export async function screenFile(options: ScreenFileOptions): Promise<{ screened: number; matches: number; skipped: number }> {
+  const rows = parseCsv(await fs.readFile(options.input, 'utf8'), { relaxColumnCount: true, skipEmptyLines: true, trim: true }) as string[][];
+  if (rows.length > 0 && rows[0][0]?.toLowerCase() === 'value') rows.shift();
+  const inputs = rows.map(([value, network]) => ({ kind: options.kind, value, network: network || options.network || undefined }));
+
+  let done = 0;
+  if (existsSync(options.output)) {
+    const written = parseCsv(await fs.readFile(options.output, 'utf8'), { relaxColumnCount: true, skipEmptyLines: true }) as string[][];
+    done = Math.max(0, written.length - 1); // minus the header
+  } else {
+    await fs.writeFile(options.output, stringify([HEADER]));
+  }
+  const skipped = Math.min(done, inputs.length);
+  if (skipped > 0) options.log(`resuming: ${skipped} of ${inputs.length} values already screened in ${options.output}`);
+
+  const bar = options.tty
+    ? new cliProgress.SingleBar({ format: 'screening [{bar}] {value}/{total} | {rate} values/s | ETA {eta_formatted} | {matches} matches', etaBuffer: 5 }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(inputs.length, skipped, { rate: 0, matches: 0 });
+  const started = Date.now();
+  let matches = 0;
+  for (let i = skipped; i < inputs.length; i += options.batch) {
+    const batch = inputs.slice(i, i + options.batch);
+    const results = await options.screenBatch(batch);
+    matches += results.filter((r) => r.match).length;
+    await fs.appendFile(
+      options.output,
+      stringify(
+        results.map((r, n) => [r.input, batch[n].network ?? '', String(r.valid), r.error ?? '', String(r.match), r.matchedVia ?? '', r.indicator?.id ?? '', r.indicator?.status ?? '']),
+      ),
+    );
+    const doneNow = i + batch.length;
+    const rate = Math.round((doneNow - skipped) / Math.max(0.001, (Date.now() - started) / 1000));
+    if (bar) bar.update(doneNow, { rate, matches });
+    else options.log(`screened ${doneNow}/${inputs.length} (${rate} values/s, ${matches} matches so far)`);
+  }
+  bar?.stop();
+  return { screened: inputs.length - skipped, matches, skipped };
+}
