@@ -128,4 +128,29 @@ describe('cordon CLI (compiled, as a user runs it)', () => {
     expect(resumed.stderr).toContain('done: 13 screened, 2 matches, 12 from an earlier run');
     expect(readFileSync(output, 'utf8').trim().split('\n')).toEqual(lines);
   });
+
+  it('sync: keeps a local list of matchable fingerprints from the feed, and drops a revoked one', async () => {
+    const { createMemberWithPrincipal } = await import('../support/server.js');
+    const { nextAddress, statement, SUBMIT } = await import('../support/statements.js');
+    const coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR', 'CURATOR']);
+    const value = nextAddress();
+    const res = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } }) }, coordinator.key);
+    const { id, fingerprint } = res.data!.submitStatement.indicator;
+    const keyFile = path.join(dir, 'syncer.json');
+    const { stdout: pub } = await cordon(['keygen', '--out', keyFile]);
+    const member = await app.gql('mutation { createMember(input: { name: "Syncing Exchange", kind: CRYPTO_EXCHANGE }) { id } }');
+    await app.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+      i: { memberId: member.data!.createMember.id, name: 'sync', roles: ['SCREENER'], publicJwk: JSON.parse(pub) },
+    });
+    const out = path.join(dir, 'cache');
+    const args = ['sync', '--out', out, '--key', keyFile, '--url', app.url];
+    await cordon(args);
+    expect(readFileSync(path.join(out, 'fingerprints.txt'), 'utf8').split('\n')).toContain(fingerprint);
+    const revoked = await app.gql(`mutation($id: ID!) { revokeIndicator(id: $id, reason: "not abuse") { id } }`, { id }, coordinator.key);
+    expect(revoked.errors).toBeUndefined();
+    const second = await cordon(args);
+    expect(second.stderr).toMatch(/synced: \d+ changes read/);
+    expect(Number(/synced: (\d+) changes/.exec(second.stderr)![1])).toBeLessThanOrEqual(2); // only what changed since
+    expect(readFileSync(path.join(out, 'fingerprints.txt'), 'utf8').split('\n')).not.toContain(fingerprint);
+  });
 });

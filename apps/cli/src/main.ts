@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { parse } from '@app/canonical';
 import { type ScreenRow, screenFile } from './screen-file.js';
+import { type ChangePage, sync } from './sync.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   generateSigningKey,
@@ -177,6 +178,23 @@ program
       screenBatch: async (inputs) => ((await callGraphql(opts, query, { inputs })) as { screenBatch: ScreenRow[] }).screenBatch,
     });
     process.stderr.write(`done: ${result.screened} screened, ${result.matches} matches${result.skipped ? `, ${result.skipped} from an earlier run` : ''}\n`);
+  });
+
+program
+  .command('sync')
+  .description('keep a local list of the fingerprints you can match (ACTIVE, DISPUTED) up to date from the change feed')
+  .requiredOption('--out <dir>', 'directory for fingerprints.txt and the feed cursor')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions & { out: string }) => {
+    const query = `query($after: String) { changes(after: $after, first: 100) {
+      edges { cursor node { indicator { fingerprint status } } } pageInfo { hasNextPage endCursor } } }`;
+    const result = await sync({
+      dir: opts.out,
+      page: async (after) => ((await callGraphql(opts, query, { after })) as { changes: ChangePage }).changes,
+    });
+    process.stderr.write(`synced: ${result.changes} changes read, ${result.fingerprints} fingerprints in ${opts.out}/fingerprints.txt\n`);
   });
 
 program
