@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
-import pg from 'pg';
-import { generateSigningKey, signBearerToken, signStatement } from '@app/signing';
+import { generateSigningKey, signStatement } from '@app/signing';
+import { startBenchServer } from './server.js';
 
 /**
  * `npm run bench ingest`: statements/s through submitStatements over HTTP in batches of 1,000,
@@ -14,65 +11,11 @@ import { generateSigningKey, signBearerToken, signStatement } from '@app/signing
 const N = Number(process.env.BENCH_STATEMENTS ?? 20_000);
 const BATCH = 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('server exited');
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
 
 export async function runIngestBench(): Promise<void> {
-  const dbName = `cordon_bench_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const adminKey = await generateSigningKey('ES256');
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const url = `http://127.0.0.1:${port}`;
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/api/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
-      CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(adminKey.publicJwk),
-      LOG_LEVEL: 'warn',
-      PROFILE: process.env.PROFILE ?? '',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const server = await startBenchServer();
+  const gql = server.gql;
   try {
-    await waitForHealth(url, child);
-    const gql = async (query: string, variables: unknown, key = adminKey.privateJwk) => {
-      const token = await signBearerToken(key, { audience: 'cordon', lifetimeSeconds: 300 });
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: any; errors?: unknown[] };
-      if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
-      return body.data;
-    };
     const member = await gql('mutation { createMember(input: { name: "Bench Exchange", kind: CRYPTO_EXCHANGE }) { id } }', {});
     const contributor = await generateSigningKey('ES256');
     const principal = await gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
@@ -126,8 +69,6 @@ export async function runIngestBench(): Promise<void> {
     process.stdout.write(`  jose verify only: ${Math.round(verifyRate)} JWS/s (same JWSs, one at a time, this process)\n`);
     process.stdout.write(`  ratio ingest / bare verify: ${(ingestRate / verifyRate).toFixed(2)} (target >= 0.6)\n`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await server.stop();
   }
 }

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { generateSigningKey, type PrivateJwk, signBearerToken } from '@app/signing';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface BenchServer {
+  url: string;
+  dbUrl: string;
+  admin: PrivateJwk;
+  /** POST /graphql signed by `key` (the bootstrap admin by default); throws on errors. */
+  gql(query: string, variables?: unknown, key?: PrivateJwk): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The compiled server in its own process on a fresh database, with a bootstrap admin.
+ * BENCH_SERVER_NODE_ARGS passes node flags (e.g. --cpu-prof) to the server.
+ */
+export async function startBenchServer(): Promise<BenchServer> {
+  const dbName = `cordon_bench_${randomBytes(4).toString('hex')}`;
+  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${dbName}`));
+  const db = new URL(ADMIN_URL);
+  db.pathname = `/${dbName}`;
+  const admin = await generateSigningKey('ES256');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const url = `http://127.0.0.1:${port}`;
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      DATABASE_URL: db.toString(),
+      CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error('server exited');
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+      if (i > 600) throw new Error('server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    url,
+    dbUrl: db.toString(),
+    admin: admin.privateJwk,
+    async gql(query, variables = {}, key = admin.privateJwk) {
+      const token = await signBearerToken(key, { audience: 'cordon', lifetimeSeconds: 300 });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: any; errors?: unknown[] };
+      if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
+      return body.data;
+    },
+    stop,
+  };
+}
