@@ -328,23 +328,26 @@ export class StatementsService {
           })),
         },
       });
-      await recordChanges(
-        em,
-        event.index,
-        [...indicators.values()].map((v) => ({
-          indicatorId: v.id,
-          change: v.created ? ('CREATED' as const) : v.statusChanged ? ('STATUS' as const) : ('ATTESTED' as const),
-          status: v.status,
-        })),
-      );
-      const receipts = await Promise.all(
-        fresh.map((i) =>
-          this.exchangeKey.sign(
-            { statementSha256: i.sha256, indicatorId: indicatorOf(i).id, acceptedAt, auditIndex: event.index } satisfies ReceiptClaims,
-            RECEIPT_TYP,
+      // The receipts are signed (off the event loop) while the change rows are written.
+      const [, receipts] = await Promise.all([
+        recordChanges(
+          em,
+          event.index,
+          [...indicators.values()].map((v) => ({
+            indicatorId: v.id,
+            change: v.created ? ('CREATED' as const) : v.statusChanged ? ('STATUS' as const) : ('ATTESTED' as const),
+            status: v.status,
+          })),
+        ),
+        Promise.all(
+          fresh.map((i) =>
+            this.exchangeKey.sign(
+              { statementSha256: i.sha256, indicatorId: indicatorOf(i).id, acceptedAt, auditIndex: event.index } satisfies ReceiptClaims,
+              RECEIPT_TYP,
+            ),
           ),
         ),
-      );
+      ]);
       await em.query(
         `INSERT INTO statement_receipt (statement_id, audit_index, receipt) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[])`,
         [ids, ids.map(() => event.index), receipts],
