@@ -1,72 +1,173 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { generateSigningKey } from '@app/signing';
-import { startBenchServer, withClient } from './server.js';
+import autocannon from 'autocannon';
+import { generateSigningKey, type PrivateJwk, signBearerToken } from '@app/signing';
+import { type BenchServer, residentMiB, startBenchServer, withClient } from './server.js';
 
 /**
- * `npm run bench screening`: seeds BENCH_INDICATORS (default 1,000,000) ACTIVE wallet indicators
- * with set-based SQL (not the API), then measures screenBatch over HTTP with 1,000- and
- * 10,000-input batches of EVM addresses (~1 % hits), against the raw SQL lookup of the same keys
- * (`pg`, `= ANY($1)` on the fingerprint index, no HTTP, no GraphQL) in the same run.
+ * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
+ * `BENCH_SCALES=1000000,10000000`), a fresh server and database seeded with that many ACTIVE
+ * wallet indicators by set-based SQL (not the API), then, over HTTP:
+ *
+ * - screenBatch with 1,000- and 10,000-input batches of EVM addresses (~1 % hits), against the
+ *   raw SQL lookup of the same keys in the same run (`pg`, `= ANY($1)`, no HTTP, no GraphQL —
+ *   the issue's baseline — and the same lookup as a join on unnest, which is what the service runs);
+ * - single `screen` requests with autocannon at 32 connections, against the same server answering
+ *   `{ __typename }` (authenticated the same way) in the same run: requests/s, p50/p99;
+ * - the server's resident memory after the run.
  */
-const INDICATORS = Number(process.env.BENCH_INDICATORS ?? 1_000_000);
+const SCALES = (process.env.BENCH_SCALES ?? process.env.BENCH_INDICATORS ?? '1000000').split(',').map(Number);
 const KEYS = Number(process.env.BENCH_KEYS ?? 50_000);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
+const CONNECTIONS = 32;
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRESS|ethereum|${value}`).digest('hex');
 
-export async function runScreeningBench(): Promise<void> {
-  const server = await startBenchServer();
-  const dbUrl = server.dbUrl;
-  try {
-    // Seed: one ACTIVE, CLEAR indicator per n (address n), with its SPEC 3 fingerprint, set-based.
-    const seedStart = Date.now();
-    await withClient(dbUrl.toString(), (c) =>
+interface ScaleFigures {
+  indicators: number;
+  rawAny: number;
+  rawJoin: number;
+  batch: Map<number, number>;
+  trivial: autocannon.Result;
+  single: autocannon.Result;
+  memoryMiB: number;
+}
+
+async function seed(server: BenchServer, indicators: number): Promise<number> {
+  const start = Date.now();
+  // One ACTIVE, CLEAR indicator per n (address n) with its SPEC 3 fingerprint, in chunks of 1M.
+  for (let from = 1; from <= indicators; from += 1_000_000) {
+    const to = Math.min(indicators, from + 999_999);
+    await withClient(server.dbUrl, (c) =>
       c.query(
         `INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp, attestation_count, first_seen_at, last_seen_at)
          SELECT 'WALLET_ADDRESS', 'ethereum', v, encode(sha256(convert_to('WALLET_ADDRESS|ethereum|' || v, 'UTF8')), 'hex'),
                 'ACTIVE', 'CSAM_COMMERCIAL', 80, 'CLEAR', true, 1, now(), now()
-           FROM (SELECT '0x' || lpad(to_hex(n), 40, '0') AS v FROM generate_series(1, $1::int) AS n) s`,
-        [INDICATORS],
+           FROM (SELECT '0x' || lpad(to_hex(n), 40, '0') AS v FROM generate_series($1::int, $2::int) AS n) s`,
+        [from, to],
       ),
     );
-    await withClient(dbUrl.toString(), (c) => c.query('ANALYZE indicator'));
-    const seedSeconds = (Date.now() - seedStart) / 1000;
+    if (indicators > 1_000_000) process.stdout.write(`  seeded ${to.toLocaleString()} of ${indicators.toLocaleString()}\n`);
+  }
+  await withClient(server.dbUrl, (c) => c.query('VACUUM ANALYZE indicator'));
+  return (Date.now() - start) / 1000;
+}
+
+/** autocannon against POST /graphql with a fixed token; `body(i)` varies the request. */
+function load(server: BenchServer, token: string, body: (i: number) => string): Promise<autocannon.Result> {
+  let n = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${server.url}/graphql`,
+        connections: CONNECTIONS,
+        duration: LOAD_SECONDS,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        requests: [{ setupRequest: (req) => ({ ...req, body: body(n++) }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+async function runScale(indicators: number): Promise<ScaleFigures> {
+  const server = await startBenchServer();
+  try {
+    const seedSeconds = await seed(server, indicators);
     // Keys: ~1 % listed addresses, the rest unknown.
-    const keys = Array.from({ length: KEYS }, (_, i) => (i % 100 === 0 ? address(1 + ((i * 7919) % INDICATORS)) : `0x${randomBytes(20).toString('hex')}`));
+    const keys = Array.from({ length: KEYS }, (_, i) => (i % 100 === 0 ? address(1 + ((i * 7919) % indicators)) : `0x${randomBytes(20).toString('hex')}`));
     const member = await server.gql('mutation { createMember(input: { name: "Bench Screener", kind: CRYPTO_EXCHANGE }) { id } }');
     const screener = await generateSigningKey('ES256');
     await server.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
       i: { memberId: member.createMember.id, name: 'screener', roles: ['SCREENER'], publicJwk: screener.publicJwk },
     });
 
-    // Baseline: the raw lookup of the same keys (fingerprints computed here), batches of 10,000.
-    const raw = await withClient(dbUrl.toString(), async (c) => {
+    // Baselines: the raw lookup of the same keys (fingerprints computed here), batches of 10,000.
+    const raw = await withClient(server.dbUrl, async (c) => {
       const fps = keys.map(fingerprint);
-      await c.query('SELECT fingerprint FROM indicator WHERE fingerprint = ANY($1)', [fps.slice(0, 1000)]);
-      const start = process.hrtime.bigint();
-      let hits = 0;
-      for (let i = 0; i < fps.length; i += 10_000) hits += (await c.query('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)', [fps.slice(i, i + 10_000)])).rowCount ?? 0;
-      return { rate: fps.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
+      const time = async (sql: string) => {
+        await c.query(sql, [fps.slice(0, 1000)]);
+        const start = process.hrtime.bigint();
+        let hits = 0;
+        for (let i = 0; i < fps.length; i += 10_000) hits += (await c.query(sql, [fps.slice(i, i + 10_000)])).rowCount ?? 0;
+        return { rate: fps.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
+      };
+      const any = await time('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)');
+      // At millions of rows the planner answers a 10,000-element `= ANY` with a sequential scan;
+      // the join on unnest (what the service runs) stays one index probe per key.
+      const join = await time('SELECT i.id, i.fingerprint, i.status FROM unnest($1::text[]) AS k(fp) JOIN indicator i ON i.fingerprint = k.fp');
+      return { any: any.rate, join: join.rate, hits: any.hits };
     });
 
     const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia indicator { id status } } }';
-    const results: string[] = [];
-    for (const batch of [1000, 10_000]) {
-      await server.gql(query, { inputs: keys.slice(0, batch).map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v })) }, screener.privateJwk);
+    const batch = new Map<number, number>();
+    for (const size of [1000, 10_000]) {
+      const inputs = (from: number) => keys.slice(from, from + size).map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v }));
+      await server.gql(query, { inputs: inputs(0) }, screener.privateJwk);
       const start = process.hrtime.bigint();
       let hits = 0;
-      for (let i = 0; i < keys.length; i += batch) {
-        const out = (await server.gql(query, { inputs: keys.slice(i, i + batch).map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v })) }, screener.privateJwk)).screenBatch as { match: boolean }[];
+      for (let i = 0; i < keys.length; i += size) {
+        const out = (await server.gql(query, { inputs: inputs(i) }, screener.privateJwk)).screenBatch as { match: boolean }[];
         hits += out.filter((o) => o.match).length;
       }
-      const rate = keys.length / (Number(process.hrtime.bigint() - start) / 1e9);
       if (hits !== raw.hits) throw new Error(`screenBatch found ${hits} matches, raw SQL ${raw.hits}`);
-      results.push(`  screenBatch × ${String(batch).padStart(6)}: ${Math.round(rate)} keys/s  (${(rate / raw.rate).toFixed(2)} of raw SQL)`);
+      batch.set(size, keys.length / (Number(process.hrtime.bigint() - start) / 1e9));
     }
-    process.stdout.write(`\nscreening (${INDICATORS.toLocaleString()} ACTIVE indicators seeded in ${seedSeconds.toFixed(0)} s; ${KEYS.toLocaleString()} keys, ${raw.hits} hits)\n`);
-    process.stdout.write(`  raw SQL (pg, = ANY($1), 10,000 per query): ${Math.round(raw.rate)} keys/s\n`);
-    process.stdout.write(results.join('\n') + '\n');
+
+    // Single screen vs a trivial query, same server, same token handling, 32 connections.
+    const token = await signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 });
+    const single = (i: number) =>
+      JSON.stringify({
+        query: 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match matchedVia indicator { id status } } }',
+        variables: { v: keys[i % keys.length] },
+      });
+    await load(server, token, () => '{"query":"{ __typename }"}'); // warm-up
+    const trivial = await load(server, token, () => '{"query":"{ __typename }"}');
+    const screen = await load(server, token, single);
+    for (const r of [trivial, screen]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+
+    const figures: ScaleFigures = {
+      indicators,
+      rawAny: raw.any,
+      rawJoin: raw.join,
+      batch,
+      trivial,
+      single: screen,
+      memoryMiB: await residentMiB(server.pid),
+    };
+    const out = process.stdout;
+    out.write(`\nscreening at ${indicators.toLocaleString()} ACTIVE indicators (seeded in ${seedSeconds.toFixed(0)} s; ${KEYS.toLocaleString()} keys, ${raw.hits} hits)\n`);
+    out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline)\n`);
+    out.write(`  raw SQL, join on unnest($1), 10,000 per query: ${Math.round(raw.join)} keys/s\n`);
+    for (const [size, rate] of batch) {
+      out.write(
+        `  screenBatch × ${String(size).padStart(6)}: ${Math.round(rate)} keys/s  = ${(rate / raw.any).toFixed(2)} × raw = ANY (target >= 0.7), ${(rate / raw.join).toFixed(2)} × raw join\n`,
+      );
+    }
+    const line = (name: string, r: autocannon.Result) =>
+      `  ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`;
+    out.write(line(`{ __typename } (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, trivial));
+    out.write(line(`screen        (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, screen));
+    out.write(`  screen / trivial: ${(screen.requests.average / trivial.requests.average).toFixed(2)} (target >= 0.8; p99 target < 10 ms)\n`);
+    out.write(`  server resident memory after the run: ${figures.memoryMiB.toFixed(0)} MiB\n`);
+    return figures;
   } finally {
     await server.stop();
+  }
+}
+
+export async function runScreeningBench(): Promise<void> {
+  const figures: ScaleFigures[] = [];
+  for (const scale of SCALES) figures.push(await runScale(scale));
+  if (figures.length > 1) {
+    const [base, ...rest] = figures;
+    process.stdout.write(`\nscreening: larger scales against ${base.indicators.toLocaleString()} (target: within 20 %)\n`);
+    for (const f of rest) {
+      for (const [size, rate] of f.batch) {
+        process.stdout.write(`  ${f.indicators.toLocaleString()}: screenBatch × ${size}: ${(rate / base.batch.get(size)!).toFixed(2)} of the ${base.indicators.toLocaleString()} rate\n`);
+      }
+      process.stdout.write(`  ${f.indicators.toLocaleString()}: single screen: ${(f.single.requests.average / base.single.requests.average).toFixed(2)} of the ${base.indicators.toLocaleString()} rate; memory ${f.memoryMiB.toFixed(0)} MiB vs ${base.memoryMiB.toFixed(0)} MiB\n`);
+    }
   }
 }

@@ -20,6 +20,8 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 
 export interface BenchServer {
   url: string;
+  /** the server process, for its memory (/proc/<pid>/status) */
+  pid: number;
   dbUrl: string;
   admin: PrivateJwk;
   /** POST /graphql signed by `key` (the bootstrap admin by default); throws on errors. */
@@ -70,6 +72,7 @@ export async function startBenchServer(): Promise<BenchServer> {
   }
   return {
     url,
+    pid: child.pid!,
     dbUrl: db.toString(),
     admin: admin.privateJwk,
     async gql(query, variables = {}, key = admin.privateJwk) {
@@ -85,4 +88,12 @@ export async function startBenchServer(): Promise<BenchServer> {
     },
     stop,
   };
+}
+
+/** Resident memory of a process in MiB (Linux), or NaN elsewhere. */
+export async function residentMiB(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  return kb ? Number(kb[1]) / 1024 : Number.NaN;
 }

@@ -1,5 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { CordonConfig } from '@app/config';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
@@ -52,7 +53,14 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, auth: AuthS
     fieldResolverEnhancers: ['guards'],
     formatError: errorFormatter(logger),
     includeStacktraceInErrorResponses: false,
-    plugins: [...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>), clientErrorStatus, authPlugin(auth, audit)],
+    plugins: [
+      ...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>),
+      clientErrorStatus,
+      authPlugin(auth, audit),
+      // Nothing here is HTTP-cacheable (every answer depends on who asks), and the cache-control
+      // plugin wraps every field resolver: 30,000 wrapped fields in a 10,000-item screenBatch answer.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: MAX_TOKENS },

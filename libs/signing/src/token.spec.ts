@@ -7,6 +7,7 @@ import {
   MAX_TOKEN_LIFETIME_SECONDS,
   signBearerToken,
   type TokenKey,
+  createTokenVerifier,
   TokenError,
   type VerifyTokenOptions,
   verifyBearerToken,
@@ -419,5 +420,88 @@ describe('duplicate JSON member names', () => {
     await expect(
       verifyBearerToken(token, { audience: 'cordon', resolveKey: async () => ({ publicJwk, principalId: 'p' }) }),
     ).rejects.toMatchObject({ reason: 'duplicate JSON member names' });
+  });
+});
+
+describe('createTokenVerifier: a token seen before skips only what its bytes decide', () => {
+  let key: Key;
+  let other: Key;
+  let registry: Map<string, TokenKey>;
+  const at = (now: number, extra: Partial<VerifyTokenOptions> = {}): VerifyTokenOptions => ({
+    audience: AUDIENCE,
+    resolveKey: async (kid) => registry.get(kid) ?? null,
+    now: () => now,
+    ...extra,
+  });
+  async function reason(promise: Promise<unknown>): Promise<string> {
+    const err = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TokenError);
+    return (err as TokenError).reason;
+  }
+
+  beforeAll(async () => {
+    key = await newKey('ES256');
+    other = await newKey('ES256');
+  });
+  beforeEach(() => {
+    registry = new Map([[key.kid, { publicJwk: key.publicJwk, principalId: PRINCIPAL }]]);
+  });
+
+  it('checks expiry against the clock on every use', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(key, { typ: 'JWT' }, good());
+    await expect(verifier.verify(token, at(NOW))).resolves.toMatchObject({ kid: key.kid, principalId: PRINCIPAL });
+    await expect(verifier.verify(token, at(NOW + 120 + CLOCK_SKEW_SECONDS - 1))).resolves.toMatchObject({ kid: key.kid });
+    expect(await reason(verifier.verify(token, at(NOW + 120 + CLOCK_SKEW_SECONDS)))).toBe('verification failed (ERR_JWT_EXPIRED)');
+  });
+
+  it('checks not-before against the clock on every use', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(key, {}, good({ nbf: NOW + 100 }));
+    await expect(verifier.verify(token, at(NOW + 100))).resolves.toMatchObject({ kid: key.kid });
+    expect(await reason(verifier.verify(token, at(NOW)))).toBe('verification failed (ERR_JWT_CLAIM_VALIDATION_FAILED)');
+  });
+
+  it('asks for the key every time: a revoked key ends a remembered token at once', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(key, {}, good());
+    await verifier.verify(token, at(NOW));
+    registry.clear();
+    expect(await reason(verifier.verify(token, at(NOW)))).toBe('unknown or revoked key');
+  });
+
+  it('verifies the signature again when the kid resolves to another public key', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(key, {}, good());
+    await verifier.verify(token, at(NOW));
+    registry.set(key.kid, { publicJwk: { ...other.publicJwk, kid: key.kid }, principalId: PRINCIPAL });
+    expect(await reason(verifier.verify(token, at(NOW)))).toBe('verification failed (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)');
+  });
+
+  it('refuses a remembered token for the same claim reasons as the first time', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(key, {}, good({ aud: 'elsewhere' }));
+    expect(await reason(verifier.verify(token, at(NOW)))).toBe('wrong audience');
+    expect(await reason(verifier.verify(token, at(NOW)))).toBe('wrong audience');
+    const forOther = await sign(key, {}, good({ sub: OTHER_PRINCIPAL }));
+    expect(await reason(verifier.verify(forOther, at(NOW)))).toBe('sub is not the key owner');
+    expect(await reason(verifier.verify(forOther, at(NOW)))).toBe('sub is not the key owner');
+  });
+
+  it('never remembers a token whose signature failed', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 10 });
+    const token = await sign(other, { kid: key.kid }, good());
+    for (let i = 0; i < 2; i++) expect(await reason(verifier.verify(token, at(NOW)))).toBe('verification failed (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)');
+  });
+
+  it('stays correct past its bound (oldest entries dropped)', async () => {
+    const verifier = createTokenVerifier({ maxEntries: 2 });
+    const tokens = await Promise.all([1, 2, 3, 4].map((n) => sign(key, {}, good({ jti: String(n) }))));
+    for (let round = 0; round < 2; round++) {
+      for (const token of tokens) await expect(verifier.verify(token, at(NOW))).resolves.toMatchObject({ kid: key.kid });
+    }
   });
 });

@@ -72,7 +72,90 @@ function readHeader(token: string): jose.ProtectedHeaderParameters {
  * kid = thumbprint of an active key, aud, iat, exp with exp - iat <= 300 s and 60 s skew,
  * optional sub equal to the key's principal. Throws TokenError on anything else.
  */
-export async function verifyBearerToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {
+export function verifyBearerToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  return uncached.verify(token, options);
+}
+
+const uncached = createTokenVerifier({ maxEntries: 0 });
+/** Honest tokens are a few hundred bytes; longer ones are verified every time and never kept. */
+const MAX_CACHED_TOKEN_LENGTH = 2048;
+
+export interface TokenVerifier {
+  verify(token: string, options: VerifyTokenOptions): Promise<VerifiedToken>;
+}
+
+/**
+ * A bearer-token verifier that remembers what it has proved. A client reuses its token for up to
+ * five minutes, and checking the same signature again proves nothing new: the same token bytes
+ * verified once with the same public key verify again. So a token seen before skips the parsing
+ * and the signature check (most of the cost of a small request); everything that can change is
+ * checked on every request as before — the key still ACTIVE (resolveKey, a database read), its
+ * alg, expiry and not-before against the clock, audience, lifetime, sub. Imported public keys
+ * are kept too. Both caches are bounded (`maxEntries`; 0 caches nothing).
+ */
+export function createTokenVerifier(settings: { maxEntries: number }): TokenVerifier {
+  const proven = new Map<string, { header: jose.ProtectedHeaderParameters; jwk: string; payload: jose.JWTPayload }>();
+  const imported = new Map<string, Promise<jose.CryptoKey | Uint8Array>>();
+  const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
+    if (settings.maxEntries === 0) return;
+    if (map.size >= settings.maxEntries) map.delete(map.keys().next().value as K);
+    map.set(key, value);
+  };
+  const importKey = (jwk: PublicJwk) => {
+    const id = JSON.stringify(jwk);
+    let key = imported.get(id);
+    if (!key) {
+      key = jose.importJWK({ ...jwk }, jwk.alg);
+      remember(imported, id, key);
+      key.catch(() => imported.delete(id));
+    }
+    return key;
+  };
+
+  return {
+    async verify(token, options) {
+      const cached = settings.maxEntries > 0 ? proven.get(token) : undefined;
+      const header = cached?.header ?? checkShape(token);
+      const kid = header.kid as string;
+      const found = await options.resolveKey(kid);
+      if (!found) throw new TokenError('unknown or revoked key', kid);
+      if (found.publicJwk.alg !== header.alg) throw new TokenError('alg does not match the key', kid);
+
+      const now = options.now ? options.now() : Math.floor(Date.now() / 1000);
+      const jwk = JSON.stringify(found.publicJwk);
+      let payload: jose.JWTPayload;
+      if (cached && cached.jwk === jwk) {
+        payload = cached.payload;
+        // What jose checks against the clock, again for this moment (the rest is in checkClaims).
+        if (typeof payload.exp === 'number' && payload.exp <= now - CLOCK_SKEW_SECONDS) {
+          throw new TokenError('verification failed (ERR_JWT_EXPIRED)', kid, found.principalId);
+        }
+        if (typeof payload.nbf === 'number' && payload.nbf > now + CLOCK_SKEW_SECONDS) {
+          throw new TokenError('verification failed (ERR_JWT_CLAIM_VALIDATION_FAILED)', kid, found.principalId);
+        }
+      } else {
+        try {
+          ({ payload } = await jose.jwtVerify(token, await importKey(found.publicJwk), {
+            algorithms: [found.publicJwk.alg],
+            clockTolerance: CLOCK_SKEW_SECONDS,
+            currentDate: new Date(now * 1000),
+            requiredClaims: ['iat', 'exp', 'aud'],
+          }));
+        } catch (err) {
+          const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
+          // jose checks claims only after the signature has verified
+          const signed = code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+          throw new TokenError(`verification failed (${code})`, kid, signed ? found.principalId : undefined);
+        }
+        if (token.length <= MAX_CACHED_TOKEN_LENGTH) remember(proven, token, { header, jwk, payload });
+      }
+      return checkClaims(payload, kid, found.principalId, options.audience, now);
+    },
+  };
+}
+
+/** Everything about a token that its bytes alone decide: the same on every request. */
+function checkShape(token: string): jose.ProtectedHeaderParameters {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token too long');
   const segments = token.split('.');
   if (segments.length !== 3) throw new TokenError('not a compact JWS');
@@ -95,38 +178,21 @@ export async function verifyBearerToken(token: string, options: VerifyTokenOptio
   if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
     throw new TokenError('typ must be JWT when given', header.kid);
   }
-  const kid = header.kid;
-  const found = await options.resolveKey(kid);
-  if (!found) throw new TokenError('unknown or revoked key', kid);
-  if (found.publicJwk.alg !== header.alg) throw new TokenError('alg does not match the key', kid);
+  return header;
+}
 
-  const now = options.now ? options.now() : Math.floor(Date.now() / 1000);
-  let payload: jose.JWTPayload;
-  try {
-    const key = await jose.importJWK({ ...found.publicJwk }, found.publicJwk.alg);
-    ({ payload } = await jose.jwtVerify(token, key, {
-      algorithms: [found.publicJwk.alg],
-      clockTolerance: CLOCK_SKEW_SECONDS,
-      currentDate: new Date(now * 1000),
-      requiredClaims: ['iat', 'exp', 'aud'],
-    }));
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
-    // jose checks claims only after the signature has verified
-    const signed = code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED';
-    throw new TokenError(`verification failed (${code})`, kid, signed ? found.principalId : undefined);
-  }
-  // From here on the signature has verified: a refusal names the key's principal.
-  const refuse = (reason: string) => new TokenError(reason, kid, found.principalId);
+/** The claims SPEC 2 adds to jose's checks; the signature has verified, so a refusal names the key's principal. */
+function checkClaims(payload: jose.JWTPayload, kid: string, principalId: string, audience: string, now: number): VerifiedToken {
+  const refuse = (reason: string) => new TokenError(reason, kid, principalId);
   const { aud, iat, exp, sub } = payload;
-  const audOk = aud === options.audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === options.audience);
+  const audOk = aud === audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === audience);
   if (!audOk) throw refuse('wrong audience');
   if (typeof iat !== 'number' || typeof exp !== 'number') throw refuse('iat and exp must be numbers');
   if (exp <= iat) throw refuse('exp must be after iat');
   if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw refuse('lifetime over 300 seconds');
   if (iat > now + CLOCK_SKEW_SECONDS) throw refuse('issued in the future');
-  if (sub !== undefined && sub !== found.principalId) throw refuse('sub is not the key owner');
-  return { kid, principalId: found.principalId, issuedAt: iat, expiresAt: exp };
+  if (sub !== undefined && sub !== principalId) throw refuse('sub is not the key owner');
+  return { kid, principalId, issuedAt: iat, expiresAt: exp };
 }
 
 /** Makes a bearer token for a principal (what `cordon token` prints). */

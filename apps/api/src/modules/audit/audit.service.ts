@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import canonicalize from 'canonicalize';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.js';
 import type { Caller } from '../../common/caller.js';
+import { canonicalParts } from './audit-canonical.js';
 
 /** Who did it: a caller, or nobody (the system at start-up, an unauthenticated request). */
 export interface AuditActor {
@@ -26,20 +25,16 @@ export interface AuditEventInput {
 export interface RecordedEvent {
   index: number;
   at: string;
+  /** the exact RFC 8785 bytes stored (and hashed into the leaf) */
   canonical: string;
-  leafHash: Buffer;
-}
-
-/** RFC 9162 leaf hash: SHA-256(0x00 || event bytes). */
-export function leafHash(canonical: string): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(canonical, 'utf8').digest();
 }
 
 /**
  * The one place audit events are written. Each event takes the next index under the single
  * audit_head row lock, held until the caller's transaction commits, so indexes are gapless and
  * in commit order across every process on the database; the event's bytes are RFC 8785
- * canonical JSON stored exactly, with their leaf hash.
+ * canonical JSON stored exactly, with their RFC 9162 leaf hash SHA-256(0x00 || bytes). The
+ * Merkle tree over the leaves is integrated after commit (AuditTreeService).
  */
 @Injectable()
 export class AuditService {
@@ -55,56 +50,98 @@ export class AuditService {
   }
 
   /**
-   * Records many events in one statement pair (a batch of statements): one sequencing update for
-   * all of them, one multi-row insert. Same guarantees as record().
+   * Records many events (a batch) in ONE statement: it takes the indexes (the sequencing row
+   * lock, held to commit), puts each index into its event's canonical bytes and hashes them, all
+   * in the database, so the lock is never held across a round trip of ours. Same guarantees as
+   * record().
    */
   async recordMany(manager: EntityManager, events: AuditEventInput[]): Promise<RecordedEvent[]> {
     if (events.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('AuditService.recordMany must run inside the transaction of the change it records');
     }
-    const [{ start }] = (await manager.query(
-      `WITH head AS (UPDATE audit_head SET size = size + $1 RETURNING size - $1 AS start) SELECT start FROM head`,
-      [events.length],
-    )) as { start: string }[];
-    const first = Number(start);
+    return this.append(manager, events);
+  }
+
+  private async append(runner: { query: (sql: string, params: unknown[]) => Promise<unknown> }, events: AuditEventInput[]): Promise<RecordedEvent[]> {
     const at = this.clock.now().toISOString();
-    const rows = events.map((event, i) => {
+    const rows = events.map((event) => {
       const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
-      const canonical = canonicalize({
-        v: 1,
-        index: first + i,
-        at,
-        action: event.action,
-        actor,
-        subject: event.subjectId ?? null,
-        subjectMember: event.subjectMemberId ?? null,
-        data: event.data,
-      });
-      if (canonical === undefined) throw new Error('audit event is not serialisable');
-      return { index: first + i, at, canonical, leafHash: leafHash(canonical), event, actor };
+      const parts = canonicalParts({ at, action: event.action, actor, subject: event.subjectId ?? null, subjectMember: event.subjectMemberId ?? null, data: event.data });
+      return { event, actor, ...parts };
     });
-    await manager.query(
-      `INSERT INTO audit_event
-         (idx, at, action, actor_principal_id, actor_member_id, subject_id, subject_member_id, canonical, leaf_hash)
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::bytea[])`,
+    const [{ start }] = (await runner.query(
+      `WITH head AS (UPDATE audit_head SET size = size + $1 RETURNING size - $1 AS start),
+       events AS (
+         SELECT head.start + u.n - 1 AS idx, u.action, u.actor_principal, u.actor_member, u.subject, u.subject_member,
+                u.before || (head.start + u.n - 1)::text || u.after AS canonical
+           FROM head, unnest($3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::text[])
+                WITH ORDINALITY AS u(action, actor_principal, actor_member, subject, subject_member, before, after, n)),
+       inserted AS (
+         INSERT INTO audit_event (idx, at, action, actor_principal_id, actor_member_id, subject_id, subject_member_id, canonical, leaf_hash)
+         SELECT idx, $2, action, actor_principal, actor_member, subject, subject_member, canonical,
+                sha256(decode('00', 'hex') || convert_to(canonical, 'UTF8'))
+           FROM events)
+       SELECT start FROM head`,
       [
-        rows.map((r) => r.index),
-        rows.map((r) => r.at),
+        events.length,
+        at,
         rows.map((r) => r.event.action),
         rows.map((r) => r.actor?.principal ?? null),
         rows.map((r) => r.actor?.member ?? null),
         rows.map((r) => r.event.subjectId ?? null),
         rows.map((r) => r.event.subjectMemberId ?? null),
-        rows.map((r) => r.canonical),
-        rows.map((r) => r.leafHash),
+        rows.map((r) => r.before),
+        rows.map((r) => r.after),
       ],
-    );
-    return rows.map(({ index, at: when, canonical, leafHash: hash }) => ({ index, at: when, canonical, leafHash: hash }));
+    )) as { start: string }[];
+    const first = Number(start);
+    return rows.map((r, i) => ({ index: first + i, at, canonical: `${r.before}${first + i}${r.after}` }));
   }
 
-  /** Records an event that accompanies no other change (a refused sign-in). */
+  /**
+   * Records an event that accompanies no other change (a screening call, a refused sign-in) and
+   * resolves once it is committed. Group commit: the first event of a quiet moment is written at
+   * once; events that arrive while a write is in flight wait for it and then go together, one
+   * transaction for all of them. Under load (32 screening requests in flight) that is one
+   * sequencing-lock hold and one commit for many calls instead of one each; when nothing else
+   * is waiting, it adds nothing.
+   */
   recordAlone(event: AuditEventInput): Promise<RecordedEvent> {
-    return this.dataSource.transaction((manager) => this.record(manager, event));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ event, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private readonly waiting: { event: AuditEventInput; resolve: (e: RecordedEvent) => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0, MAX_GROUP);
+        try {
+          // One statement, its own transaction: one round trip for the whole group.
+          const recorded = await this.append(this.dataSource, group.map((g) => g.event));
+          group.forEach((g, i) => g.resolve(recorded[i]));
+        } catch (err) {
+          if (group.length === 1) {
+            group[0].reject(err);
+            continue;
+          }
+          // Each caller gets its own outcome: one event that cannot be written never fails the others.
+          for (const g of group) {
+            await this.append(this.dataSource, [g.event]).then(([e]) => g.resolve(e), g.reject);
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }
+
+/** Most events written together by one group commit. */
+const MAX_GROUP = 500;

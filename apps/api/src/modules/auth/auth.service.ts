@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CordonConfig } from '@app/config';
-import { type PublicJwk, TokenError, verifyBearerToken } from '@app/signing';
+import { createTokenVerifier, type PublicJwk, TokenError } from '@app/signing';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
@@ -32,6 +32,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 @Injectable()
 export class AuthService {
   private readonly lastUsedWritten = new Map<string, number>();
+  /** Remembers tokens whose signature it has checked; the key's standing is read on every request. */
+  private readonly tokens = createTokenVerifier({ maxEntries: 10_000 });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,7 +49,7 @@ export class AuthService {
       if (typeof authorization !== 'string') throw new TokenError('missing Authorization header');
       const match = /^Bearer ([^\s]+)$/i.exec(authorization.trim());
       if (!match) throw new TokenError('Authorization is not "Bearer <token>"');
-      const verified = await verifyBearerToken(match[1], {
+      const verified = await this.tokens.verify(match[1], {
         audience: this.config.audience,
         now: () => this.clock.epochSeconds(),
         resolveKey: async (kid) => {

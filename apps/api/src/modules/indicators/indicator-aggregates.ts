@@ -17,7 +17,7 @@ export async function recomputeIndicators(em: EntityManager, ids: string[]): Pro
   await em.query(
     `WITH s AS (
        SELECT st.*, (st.expires_at IS NULL OR st.expires_at > now()) AS supporting
-         FROM statement st WHERE st.indicator_id = ANY($1::uuid[])
+         FROM unnest($1::uuid[]) AS k(id) JOIN statement st ON st.indicator_id = k.id
      ),
      per_member AS (
        SELECT indicator_id, issuer_member_id, max(confidence) AS confidence

@@ -128,8 +128,10 @@ export class ScreeningService {
     const params: unknown[] = [fingerprints, this.statuses(caller)];
     const visible = indicatorVisible(caller, params);
     const rows = (await this.dataSource.query(
-      `SELECT ${INDICATOR_COLUMNS} FROM indicator i
-        WHERE i.fingerprint = ANY($1::text[]) AND i.status = ANY($2::text[])
+      // A join on unnest, not `= ANY($1)`: with 10,000 keys against millions of rows the planner
+      // turns `= ANY` into a sequential scan; the join stays one index probe per key.
+      `SELECT ${INDICATOR_COLUMNS} FROM unnest($1::text[]) AS k(fingerprint) JOIN indicator i ON i.fingerprint = k.fingerprint
+        WHERE i.status = ANY($2::text[])
           AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}`,
       params,
     )) as IndicatorRow[];

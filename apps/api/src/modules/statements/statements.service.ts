@@ -392,7 +392,7 @@ export class StatementsService {
     // A fixed order (by fingerprint): concurrent batches lock shared indicators in the same order.
     const rows = [...byFingerprint.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     const result = (await em.query(
-      `WITH prior AS (SELECT fingerprint, status FROM indicator WHERE fingerprint = ANY($4::text[])),
+      `WITH prior AS (SELECT i.fingerprint, i.status FROM unnest($4::text[]) AS k(fp) JOIN indicator i ON i.fingerprint = k.fp),
        up AS (
        INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp, visible_members,
                               attestation_count, first_seen_at, last_seen_at, supported_until)
