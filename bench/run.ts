@@ -1,3 +1,4 @@
+import { runAuditBench } from './audit.bench.js';
 import { runCanonicalBench } from './canonical.bench.js';
 import { runIngestBench } from './ingest.bench.js';
 import { runScreeningBench } from './screening.bench.js';
@@ -7,6 +8,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   canonical: runCanonicalBench,
   ingest: runIngestBench,
   screening: runScreeningBench,
+  audit: runAuditBench,
 };
 
 const wanted = process.argv.slice(2);

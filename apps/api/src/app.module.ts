@@ -10,6 +10,7 @@ import { Clock } from './common/clock.js';
 import { CONFIG, LOGGER } from './common/tokens.js';
 import { graphqlOptions } from './graphql.config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { AuditLogModule } from './modules/audit/audit-log.module.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -61,6 +62,7 @@ export class AppModule {
           useFactory: (auth: AuthService, audit: AuditService) => graphqlOptions(ctx.config, ctx.logger, auth, audit),
         }),
         AuditModule,
+        AuditLogModule,
         AuthModule,
         ExchangeKeyModule,
         MembersModule,

@@ -14,7 +14,7 @@ const HTTP_CODES: Record<number, ErrorCode> = {
 
 /** graphql-js messages about a literal argument value (not about the document's shape). */
 const ARGUMENT_VALUE_ERROR =
-  /^(Expected value of type|Value ".*" does not exist in ".*" enum|Enum ".*" cannot represent|(String|Int|Float|Boolean|ID) cannot represent|Field ".*" of required type ".*" was not provided|Field ".*" is not defined by type)/s;
+  /^(Expected value of type|Value ".*" does not exist in ".*" enum|Enum ".*" cannot represent|(String|Int|Float|Boolean|ID|BigInt) cannot represent|Field ".*" of required type ".*" was not provided|Field ".*" is not defined by type)/s;
 
 /**
  * graphql-js repeats a whole invalid variable in its message ("Variable "$i" got invalid value
