@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { promises as fs } from 'node:fs';
 import { parse } from '@app/canonical';
+import { auditMonitor } from './audit-monitor.js';
+import { auditVerify } from './audit-verify.js';
 import { type ScreenRow, screenFile } from './screen-file.js';
 import { type ChangePage, sync } from './sync.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -218,6 +220,43 @@ program
   .description('print a new 32-byte key-encryption key for CORDON_KEY_ENCRYPTION_KEY')
   .action(() => {
     process.stdout.write(newKeyEncryptionKey() + '\n');
+  });
+
+const audit = program.command('audit').description('the audit log (SPEC 6)');
+audit
+  .command('verify')
+  .description('check every audit event, stored tree node and signed checkpoint in the database; exit 1 naming the first bad index')
+  .addOption(new Option('--database-url <url>', 'PostgreSQL URL of the Cordon database (read only)').env('DATABASE_URL'))
+  .action(async (opts: { databaseUrl?: string }) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => stream.write(text + '\n');
+    process.exitCode = await auditVerify({ databaseUrl: opts.databaseUrl, tty: Boolean(process.stderr.isTTY), out: line(process.stdout), err: line(process.stderr) });
+  });
+
+audit
+  .command('monitor')
+  .description('check that the log only grew since the last checkpoint in --state (signature, size, consistency proof); exit 1 if it shrank or forked')
+  .requiredOption('--state <file>', 'where the last checkpoint seen is kept (created on the first run)')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions & { state: string }) => {
+    const outcome = await auditMonitor(opts.state, {
+      graphql: (query, variables) => callGraphql(opts, query, variables) as Promise<any>,
+      jwks: async () => {
+        const response = await fetch(new URL('/.well-known/jwks.json', opts.url)).catch((err: Error) => fail(`cannot reach ${opts.url}: ${err.message}`));
+        return (await response.json()) as Awaited<ReturnType<Parameters<typeof auditMonitor>[1]['jwks']>>;
+      },
+    });
+    if (outcome.ok) {
+      process.stdout.write(`${outcome.message}\n`);
+      return;
+    }
+    process.stderr.write(`cordon: ALERT: ${outcome.message}\n`);
+    if (outcome.evidence) {
+      await fs.writeFile(`${opts.state}.evidence.json`, JSON.stringify(outcome.evidence, null, 2) + '\n');
+      process.stderr.write(`cordon: both signed checkpoints kept in ${opts.state}.evidence.json\n`);
+    }
+    process.exitCode = 1;
   });
 
 await program.parseAsync(process.argv);
