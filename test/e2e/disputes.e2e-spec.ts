@@ -73,7 +73,7 @@ describe('disputes, sightings and notifications (issue 5)', () => {
               (SELECT count(*)::int FROM notification) AS notifications,
               (SELECT count(*)::int FROM notification WHERE read_at IS NOT NULL) AS read,
               (SELECT count(*)::int FROM curation) AS curation,
-              (SELECT count(*)::int FROM audit_event WHERE action <> 'access.denied') AS audit,
+              (SELECT count(*)::int FROM audit_event WHERE action NOT IN ('access.denied', 'mutation.refused')) AS audit,
               (SELECT string_agg(id || status || version || coalesce(status_before_dispute, '-'), ',' ORDER BY id) FROM indicator) AS indicators,
               (SELECT string_agg(id || status || coalesce(resolution, '-'), ',' ORDER BY id) FROM dispute) AS dispute_states`,
     );

@@ -64,7 +64,7 @@ describe('exclusion list (SPEC 4)', () => {
               (SELECT count(*)::int FROM exclusion WHERE removed_at IS NULL) AS active,
               (SELECT count(*)::int FROM statement) AS statements,
               (SELECT count(*)::int FROM indicator) AS indicators,
-              (SELECT count(*)::int FROM audit_event WHERE action <> 'access.denied') AS events`,
+              (SELECT count(*)::int FROM audit_event WHERE action NOT IN ('access.denied', 'mutation.refused')) AS events`,
     );
     return row;
   }

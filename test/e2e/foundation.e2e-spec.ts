@@ -68,12 +68,20 @@ describe('foundation: health, JWKS, bootstrap, audit', () => {
     await expect(superuserQuery(app.db, `TRUNCATE audit_event`)).rejects.toThrow(/append-only/);
   });
 
-  it('does not change anything when a mutation fails validation', async () => {
-    const before = await superuserQuery<{ n: number }>(app.db, 'SELECT count(*)::int AS n FROM audit_event');
-    const res = await app.gql('mutation { createMember(input: { name: "   ", kind: CARD_PROCESSOR }) { id } }');
+  it('does not change anything when a mutation fails validation; only the refusal is logged, without the values sent', async () => {
+    const counts = () => superuserQuery<{ members: number; events: number }>(app.db, 'SELECT (SELECT count(*)::int FROM member) AS members, (SELECT count(*)::int FROM audit_event) AS events');
+    const [before] = await counts();
+    const res = await app.gql('mutation { createMember(input: { name: "  \\t ", kind: CARD_PROCESSOR }) { id } }');
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0].message).toBe('input.name: must be 1 to 200 characters');
-    const after = await superuserQuery<{ n: number }>(app.db, 'SELECT count(*)::int AS n FROM audit_event');
-    expect(after[0].n).toBe(before[0].n);
+    const [after] = await counts();
+    expect(after).toEqual({ members: before.members, events: before.events + 1 });
+    const [last] = await superuserQuery<{ action: string; canonical: string; actor_principal_id: string }>(
+      app.db,
+      'SELECT action, canonical, actor_principal_id FROM audit_event ORDER BY idx DESC LIMIT 1',
+    );
+    expect(last.action).toBe('mutation.refused');
+    expect(last.actor_principal_id).toBe(app.adminId);
+    expect(JSON.parse(last.canonical).data).toEqual({ refused: [{ path: 'createMember', code: 'BAD_USER_INPUT', field: 'input.name' }] });
   });
 });

@@ -62,6 +62,20 @@ describe('screening (SPEC 5)', () => {
     expect(res.data!.screen).toMatchObject({ match: true, matchedVia: 'EVM_ADDRESS', network: 'ethereum', indicator: { id: ids.wallet } });
   });
 
+  it('matches a Monero integrated address to its listed standard address (STANDARD_ADDRESS), and not the other way round', async () => {
+    // monero-docs' example standard address and an integrated address of it (payment id 8a125052fe6f3877)
+    const standard = '4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge';
+    const integrated = '4LL9oSLmtpccfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2bYXZKKQePHES9khPK';
+    const id = await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'monero', value: standard } });
+    const res = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: integrated } }, outsider.key);
+    expect(res.data!.screen).toMatchObject({ match: true, matchedVia: 'STANDARD_ADDRESS', matchedValue: standard, normalized: integrated, network: 'monero', indicator: { id } });
+    // A listed integrated address names one payment, not the whole wallet: its standard address does not match it.
+    const other = '4GYjoMG9Y2BBUMhuykdK3gQ98XDqDTYW1hNLaXNvjpsJaSbNtdXh1sKMsdVgqkaihChAzEy29zEDPMR3NHQvGoZCVSs1ZojwrDCGS5rUuo';
+    await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'monero', value: other } });
+    const base = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', value: '46r4nYSevkfBUMhuykdK3gQ98XDqDTYW1hNLaXNvjpsJaSbNtdXh1sKMsdVgqkaihChAzEy29zEDPMR3NHQvGoZCLGwTerK' } }, outsider.key);
+    expect(base.data!.screen).toMatchObject({ valid: true, match: false });
+  });
+
   it('matches by fingerprint alone (FINGERPRINT), computed by the client as SPEC 3 says', async () => {
     const fp = createHash('sha256').update(`WALLET_ADDRESS|ethereum|${listedAddress.toLowerCase()}`).digest('hex');
     const res = await app.gql(SCREEN, { input: { fingerprint: fp.toUpperCase() } }, outsider.key);

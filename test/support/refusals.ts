@@ -31,7 +31,8 @@ export function expectError(res: GraphqlResponse, code: string, message?: string
 
 /**
  * A refused request changes nothing and answers no data; it writes only its own audit event:
- * auth.refused for UNAUTHENTICATED, access.denied for FORBIDDEN.
+ * auth.refused for UNAUTHENTICATED, access.denied for FORBIDDEN, mutation.refused (naming the
+ * code) for a refused mutation, none for a refused query.
  */
 export async function refusedWithoutChange(
   app: TestApp,
@@ -45,10 +46,16 @@ export async function refusedWithoutChange(
   expect(res.data?.[Object.keys(res.data ?? {})[0]] ?? null).toBeNull();
   const after = await directoryCounts(app);
   const audited = code === 'UNAUTHENTICATED' || code === 'FORBIDDEN';
-  expect(after).toEqual(audited ? { ...before, audit_event: before.audit_event + 1 } : before);
+  const [last] = await superuserQuery<{ action: string; canonical: string }>(app.db, 'SELECT action, canonical FROM audit_event ORDER BY idx DESC LIMIT 1');
   if (audited) {
-    const [last] = await superuserQuery<{ action: string }>(app.db, 'SELECT action FROM audit_event ORDER BY idx DESC LIMIT 1');
+    expect(after).toEqual({ ...before, audit_event: before.audit_event + 1 });
     expect(last.action).toBe(code === 'UNAUTHENTICATED' ? 'auth.refused' : 'access.denied');
+  } else if (after.audit_event === before.audit_event + 1) {
+    expect(after).toEqual({ ...before, audit_event: before.audit_event + 1 });
+    expect(last.action).toBe('mutation.refused');
+    expect(JSON.parse(last.canonical).data.refused[0].code).toBe(code);
+  } else {
+    expect(after).toEqual(before);
   }
   return res;
 }

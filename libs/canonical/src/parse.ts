@@ -18,7 +18,7 @@ export const MAX_INPUT_LENGTH: Record<IndicatorKind, number> = {
 };
 
 /** How a screened value reaches an indicator other than by its own key. */
-export type MatchVia = 'EXACT' | 'PARENT_DOMAIN' | 'URL_DOMAIN';
+export type MatchVia = 'EXACT' | 'PARENT_DOMAIN' | 'URL_DOMAIN' | 'STANDARD_ADDRESS';
 
 export interface MatchKey {
   fingerprint: string;
@@ -36,7 +36,7 @@ export interface CanonicalIndicator {
   canonical: string;
   /** lower-case hex SHA-256 of `kind|network|canonical` (SPEC 3) */
   fingerprint: string;
-  wallet?: { format: string; evmAlias?: string };
+  wallet?: { format: string; evmAlias?: string; standard?: string };
   merchant?: MerchantId;
   domain?: Domain;
   /** for URL: the host as a DOMAIN (null for an IP host) */
@@ -91,7 +91,7 @@ function parseUnsafe(kind: unknown, value: unknown, network: unknown): Canonical
   switch (k) {
     case 'WALLET_ADDRESS': {
       const w = parseWallet(textValue(k, value), givenNetwork as string | undefined);
-      const wallet = w.evmAlias ? { format: w.format, evmAlias: w.evmAlias } : { format: w.format };
+      const wallet = { format: w.format, ...(w.evmAlias ? { evmAlias: w.evmAlias } : {}), ...(w.standard ? { standard: w.standard } : {}) };
       return { ok: true, kind: k, network: w.network, canonical: w.canonical, fingerprint: fingerprint(k, w.network, w.canonical), wallet };
     }
     case 'MERCHANT_ID': {
@@ -124,7 +124,8 @@ export function parse(kind: unknown, value: unknown, network?: unknown): ParseRe
 
 /**
  * Every key a screened value matches under: its own (EXACT), each listed parent domain
- * (PARENT_DOMAIN), and for a URL its host and the host's parents as DOMAIN (URL_DOMAIN).
+ * (PARENT_DOMAIN), for a URL its host and the host's parents as DOMAIN (URL_DOMAIN), and for a
+ * Monero integrated address the standard address of the same wallet (STANDARD_ADDRESS).
  */
 export function matchKeys(indicator: CanonicalIndicator): MatchKey[] {
   const keys: MatchKey[] = [
@@ -133,6 +134,10 @@ export function matchKeys(indicator: CanonicalIndicator): MatchKey[] {
   const domainKeys = (domains: string[], via: MatchVia) =>
     domains.map((d) => ({ fingerprint: fingerprint('DOMAIN', null, d), kind: 'DOMAIN' as const, network: null, canonical: d, via }));
   if (indicator.kind === 'DOMAIN' && indicator.domain) keys.push(...domainKeys(indicator.domain.parents, 'PARENT_DOMAIN'));
+  const standard = indicator.wallet?.standard;
+  if (standard) {
+    keys.push({ fingerprint: fingerprint('WALLET_ADDRESS', indicator.network, standard), kind: 'WALLET_ADDRESS', network: indicator.network, canonical: standard, via: 'STANDARD_ADDRESS' });
+  }
   if (indicator.kind === 'URL' && indicator.urlDomain) {
     keys.push(...domainKeys([indicator.urlDomain.canonical, ...indicator.urlDomain.parents], 'URL_DOMAIN'));
   }

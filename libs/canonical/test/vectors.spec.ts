@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bech32, bech32m } from '@scure/base';
-import { parse, type ParseResult } from '../src/index.js';
+import { matchKeys, parse, type ParseResult } from '../src/index.js';
 
 /** The published vectors, committed under test/vectors/ with their sources named in each file. */
 function vectors<T>(name: string): T & { source: string } {
@@ -116,7 +116,7 @@ describe('cashaddr specification vectors', () => {
 });
 
 describe('known published addresses', () => {
-  type Entry = { address: string; type?: string; network?: string };
+  type Entry = { address: string; type?: string; network?: string; standardAddress?: string };
   const known = vectors<Record<string, Entry[]> & { testnet: Record<string, Entry[]> }>('known-addresses.json');
   const networkOf: Record<string, string> = {
     monero: 'monero',
@@ -128,10 +128,15 @@ describe('known published addresses', () => {
   };
   const cases = Object.entries(networkOf).flatMap(([key, network]) => known[key].map((e) => [network, e] as const));
 
-  it.each(cases)('%s %j', (network, { address, type }) => {
+  it.each(cases)('%s %j', (network, { address, type, standardAddress }) => {
     const given = parse('WALLET_ADDRESS', address, network);
     expect(given).toMatchObject({ ok: true, network });
     if (network === 'monero') expect(given).toMatchObject({ wallet: { format: type } });
+    // An integrated address (standard address + payment id) also matches its standard address.
+    if (given.ok) {
+      const standard = matchKeys(given).filter((k) => k.via === 'STANDARD_ADDRESS').map((k) => k.canonical);
+      expect(standard).toEqual(standardAddress ? [standardAddress] : []);
+    }
     // Detection: legacy base58 1…/3… is bitcoin by definition; everything else finds its network.
     const legacyBase58 = /^[13]/.test(address) && (network === 'bitcoin-cash' || network === 'litecoin');
     const tooShortToDetect = network === 'solana' && address.length < 32;

@@ -177,6 +177,14 @@ export function decodeMonero(value: string): Uint8Array {
   return bytes;
 }
 
+/** Monero base58 of `body` with its Keccak-256 checksum appended. */
+export function encodeMonero(body: Uint8Array): string {
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  out.set(keccak_256(body).subarray(0, 4), body.length);
+  return base58xmr.encode(out);
+}
+
 export function decodeBase58(value: string, what: string): Uint8Array {
   requireBase58(value, what);
   return base58.decode(value);

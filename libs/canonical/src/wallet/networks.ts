@@ -9,6 +9,7 @@ import {
   encodeBase58,
   encodeBase58Check,
   encodeCashaddr,
+  encodeMonero,
   hasMixedCase,
 } from './codecs.js';
 
@@ -42,6 +43,11 @@ export interface WalletAddress {
   format: string;
   /** The network the caller named, when it was an EVM alias (screening reports EVM_ADDRESS). */
   evmAlias?: string;
+  /**
+   * Monero integrated address: the standard address of the same wallet (its spend and view
+   * keys without the payment id), which screening also matches (STANDARD_ADDRESS).
+   */
+  standard?: string;
 }
 
 type Parser = (value: string) => WalletAddress;
@@ -124,6 +130,13 @@ function monero(value: string): WalletAddress {
   if (!format) fail('UNKNOWN_VERSION', `monero address: network byte ${netbyte} is not a mainnet address type`);
   const expected = format === 'integrated' ? 77 : 69;
   if (bytes.length !== expected) fail('BAD_LENGTH', `monero address: a ${format} address decodes to ${expected} bytes, not ${bytes.length}`);
+  if (format === 'integrated') {
+    // net byte, public spend key (32), public view key (32), payment id (8), checksum (4)
+    const standard = new Uint8Array(65);
+    standard[0] = 18;
+    standard.set(bytes.subarray(1, 65), 1);
+    return { network: 'monero', canonical: value, format, standard: encodeMonero(standard) };
+  }
   return { network: 'monero', canonical: value, format };
 }
 

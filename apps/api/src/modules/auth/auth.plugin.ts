@@ -30,18 +30,38 @@ export function authPlugin(auth: AuthService, audit: AuditService): ApolloServer
             throw err;
           }
         },
-        async didEncounterErrors({ contextValue, errors }) {
+        async didEncounterErrors({ contextValue, errors, operation }) {
           const caller = contextValue.req[CALLER];
-          const denied = errors.filter((e) => {
+          if (!caller) return;
+          const codeOf = (e: GraphQLError) => {
             const original = unwrapResolverError(e);
-            return original instanceof CordonException && original.code === ErrorCode.FORBIDDEN;
-          });
-          if (!caller || denied.length === 0) return;
+            return original instanceof CordonException ? original.code : String(e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
+          };
+          const denied = errors.filter((e) => codeOf(e) === ErrorCode.FORBIDDEN);
+          if (denied.length > 0) {
+            await audit.recordAlone({
+              action: 'access.denied',
+              actor: caller,
+              subjectId: null,
+              data: { denied: denied.map((e) => ({ path: (e.path ?? []).join('.'), reason: e.message })) },
+            });
+            return;
+          }
+          // A refused mutation is part of the record too (its outcome): which field, which code —
+          // never the values sent.
+          if (operation?.operation !== 'mutation') return;
           await audit.recordAlone({
-            action: 'access.denied',
+            action: 'mutation.refused',
             actor: caller,
             subjectId: null,
-            data: { denied: denied.map((e) => ({ path: (e.path ?? []).join('.'), reason: e.message })) },
+            subjectMemberId: caller.memberId,
+            data: {
+              refused: errors.map((e) => {
+                const original = unwrapResolverError(e);
+                const field = original instanceof CordonException ? original.field : undefined;
+                return { path: (e.path ?? []).join('.'), code: codeOf(e), ...(field ? { field } : {}) };
+              }),
+            },
           });
         },
       };
