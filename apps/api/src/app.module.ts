@@ -11,6 +11,9 @@ import { CONFIG, LOGGER } from './common/tokens.js';
 import { graphqlOptions } from './graphql.config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuditLogModule } from './modules/audit/audit-log.module.js';
+import { MetricsService } from './modules/ops/metrics.service.js';
+import { OpsModule } from './modules/ops/ops.module.js';
+import { RateLimits } from './modules/ops/rate-limits.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -58,9 +61,11 @@ export class AppModule {
         DiscoveryModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [AuthService, AuditService],
-          useFactory: (auth: AuthService, audit: AuditService) => graphqlOptions(ctx.config, ctx.logger, auth, audit),
+          inject: [AuthService, AuditService, MetricsService, RateLimits],
+          useFactory: (auth: AuthService, audit: AuditService, metrics: MetricsService, limits: RateLimits) =>
+            graphqlOptions(ctx.config, ctx.logger, { auth, audit, metrics, limits }),
         }),
+        OpsModule,
         AuditModule,
         AuditLogModule,
         AuthModule,

@@ -8,6 +8,16 @@ import { errorFormatter } from './common/format-error.js';
 import type { AuditService } from './modules/audit/audit.service.js';
 import { authPlugin } from './modules/auth/auth.plugin.js';
 import type { AuthService } from './modules/auth/auth.service.js';
+import { metricsPlugin } from './modules/ops/metrics.plugin.js';
+import type { MetricsService } from './modules/ops/metrics.service.js';
+import type { RateLimits } from './modules/ops/rate-limits.js';
+
+export interface GraphqlDeps {
+  auth: AuthService;
+  audit: AuditService;
+  metrics: MetricsService;
+  limits: RateLimits;
+}
 
 /** Tokens in one GraphQL document; large batches travel as variables, which do not count. */
 const MAX_TOKENS = 5000;
@@ -32,7 +42,7 @@ const clientErrorStatus: ApolloServerPlugin = {
 };
 
 /** Apollo, code-first, with graphql-armor's depth, alias, cost and token limits. */
-export function graphqlOptions(config: CordonConfig, logger: Logger, auth: AuthService, audit: AuditService): ApolloDriverConfig {
+export function graphqlOptions(config: CordonConfig, logger: Logger, { auth, audit, metrics, limits }: GraphqlDeps): ApolloDriverConfig {
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxQueryDepth },
     maxAliases: { n: config.maxAliases },
@@ -56,7 +66,8 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, auth: AuthS
     plugins: [
       ...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>),
       clientErrorStatus,
-      authPlugin(auth, audit),
+      metricsPlugin(metrics),
+      authPlugin(auth, audit, limits),
       // Nothing here is HTTP-cacheable (every answer depends on who asks), and the cache-control
       // plugin wraps every field resolver: 30,000 wrapped fields in a 10,000-item screenBatch answer.
       ApolloServerPluginCacheControlDisabled(),

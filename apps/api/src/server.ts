@@ -32,7 +32,7 @@ export interface ServerOptions {
 export async function openDatabase(
   config: CordonConfig,
   logger: Logger,
-): Promise<{ dataSource: DataSource; close(): Promise<void> }> {
+): Promise<{ dataSource: DataSource; url: string; close(): Promise<void> }> {
   const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase({ dataDir: config.dataDir, log: (m, x) => logger.info(x ?? {}, m) });
   try {
     const url = config.databaseUrl ?? (await embedded!.start());
@@ -47,6 +47,7 @@ export async function openDatabase(
     }
     return {
       dataSource,
+      url,
       async close() {
         if (dataSource.isInitialized) await dataSource.destroy();
         await embedded?.stop();
@@ -67,7 +68,7 @@ export async function startServer(config: CordonConfig, options: ServerOptions =
   const db = await openDatabase(config, logger);
   let app: NestFastifyApplication | undefined;
   try {
-    const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes });
+    const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes, requestTimeout: config.requestTimeoutMs });
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.register({ config, dataSource: db.dataSource, logger, clock: options.clock }),
       adapter,

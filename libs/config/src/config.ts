@@ -36,6 +36,14 @@ export interface CordonConfig {
   dbPoolSize: number;
   /** Most statements one submitStatements call takes (CORDON_MAX_SUBMIT_BATCH). */
   maxSubmitBatch: number;
+  /** GraphQL requests per second one principal may make, per API process; 0 = no limit (CORDON_RATE_LIMIT). */
+  rateLimit: number;
+  /** Refused sign-ins per minute from one client address before it is throttled; 0 = no limit (CORDON_AUTH_FAILURE_LIMIT). */
+  authFailureLimit: number;
+  /** Longest a GraphQL request may run before it is answered with TIMEOUT, ms (CORDON_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** API worker processes on this machine sharing the port (CORDON_WORKERS, default 1). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -159,5 +167,9 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     maxQueryCost: intSetting(env, 'CORDON_MAX_QUERY_COST', 5000, 10, 1_000_000),
     dbPoolSize: intSetting(env, 'CORDON_DB_POOL_SIZE', 10, 1, 500),
     maxSubmitBatch: intSetting(env, 'CORDON_MAX_SUBMIT_BATCH', 10_000, 1, 100_000),
+    rateLimit: intSetting(env, 'CORDON_RATE_LIMIT', 1000, 0, 1_000_000),
+    authFailureLimit: intSetting(env, 'CORDON_AUTH_FAILURE_LIMIT', 60, 0, 1_000_000),
+    requestTimeoutMs: intSetting(env, 'CORDON_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    workers: intSetting(env, 'CORDON_WORKERS', 1, 1, 64),
   };
 }

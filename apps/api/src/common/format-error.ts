@@ -57,7 +57,8 @@ export function errorFormatter(logger: Logger) {
       return { ...base, message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return { ...base, message: withoutEchoedValue(formatted.message), extensions: { code } };
+      const retry = formatted.extensions?.retryAfterSeconds;
+      return { ...base, message: withoutEchoedValue(formatted.message), extensions: { code, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
     return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

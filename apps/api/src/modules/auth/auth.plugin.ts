@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { AUTHENTICATION, CALLER, type RequestWithCaller } from '../../common/caller.js';
 import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { RateLimits } from '../ops/rate-limits.js';
 import type { AuthService } from './auth.service.js';
 
 type Context = { req: RequestWithCaller };
@@ -14,13 +15,13 @@ type Context = { req: RequestWithCaller };
  * UNAUTHENTICATED and nothing runs. The guard then reuses the same result per field.
  * Refusals of a role (FORBIDDEN), wherever they are raised, are audited once per request.
  */
-export function authPlugin(auth: AuthService, audit: AuditService): ApolloServerPlugin<Context> {
+export function authPlugin(auth: AuthService, audit: AuditService, limits: RateLimits): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue }) {
           const req = contextValue.req;
-          req[AUTHENTICATION] ??= auth.authenticate(req.headers.authorization);
+          req[AUTHENTICATION] ??= auth.authenticate(req.headers.authorization, (req as { ip?: string }).ip);
           try {
             req[CALLER] = await req[AUTHENTICATION];
           } catch (err) {
@@ -29,6 +30,7 @@ export function authPlugin(auth: AuthService, audit: AuditService): ApolloServer
             }
             throw err;
           }
+          await limits.request(req[CALLER].principalId);
         },
         async didEncounterErrors({ contextValue, errors, operation }) {
           const caller = contextValue.req[CALLER];

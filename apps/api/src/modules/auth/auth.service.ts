@@ -10,6 +10,7 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { COORDINATOR_ONLY_ROLES, MemberKind, type Role } from '../../common/roles.js';
 import { CONFIG, LOGGER } from '../../common/tokens.js';
 import { AuditService } from '../audit/audit.service.js';
+import { RateLimits } from '../ops/rate-limits.js';
 
 interface KeyRow {
   kid: string;
@@ -41,9 +42,11 @@ export class AuthService {
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: CordonConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly limits: RateLimits,
   ) {}
 
-  async authenticate(authorization: string | string[] | undefined): Promise<Caller> {
+  /** `address`: the client's, to brake floods of refused sign-ins (none for WebSocket connects). */
+  async authenticate(authorization: string | string[] | undefined, address?: string): Promise<Caller> {
     let row: KeyRow | undefined;
     try {
       if (typeof authorization !== 'string') throw new TokenError('missing Authorization header');
@@ -71,6 +74,8 @@ export class AuthService {
       };
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
+      // Past the limit this throws RATE_LIMITED (429) and the refusal is counted, not audited.
+      await this.limits.signInRefused(address);
       await this.refused(err);
       throw CordonException.unauthenticated();
     }

@@ -6,6 +6,7 @@ import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { Role } from '../../common/roles.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MetricsService } from '../ops/metrics.service.js';
 import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
@@ -65,6 +66,7 @@ export class ScreeningService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async screen(caller: Caller, inputs: ScreenInputValues[]): Promise<ScreenOutcome[]> {
@@ -96,6 +98,8 @@ export class ScreeningService {
         indicator: row,
       });
     }
+    this.metrics.screeningKeys.inc(inputs.length);
+    this.metrics.screeningHits.inc(prepared.filter((p) => p.outcome.match).length);
     return prepared.map((p) => p.outcome);
   }
 

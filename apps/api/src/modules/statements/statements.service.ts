@@ -18,9 +18,12 @@ import { CONFIG } from '../../common/tokens.js';
 import { isUniqueViolation } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ExchangeKeyService } from '../exchange-key/exchange-key.service.js';
+import { MetricsService } from '../ops/metrics.service.js';
 import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
 import { recordChanges } from '../indicators/indicator-changes.js';
-import { type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from './statement-claims.js';
+import { isStorableJti, type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from './statement-claims.js';
+
+const STORABLE_ISS = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a submission produced for one item, in input order. */
 export type SubmitItemOutcome =
@@ -81,6 +84,7 @@ export class StatementsService {
     private readonly exchangeKey: ExchangeKeyService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: CordonConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async submit(caller: Caller, jwsList: string[]): Promise<SubmitItemOutcome[]> {
@@ -161,18 +165,22 @@ export class StatementsService {
     const toWrite = items.filter((i) => !i.refusal && !i.stored && i.sameAs === undefined);
     const written = toWrite.length > 0 ? await this.write(caller, toWrite) : new Map<number, SubmitItemOutcome>();
 
-    return items.map((item) => {
+    const outcomes = items.map((item): SubmitItemOutcome => {
       if (item.stored) return item.stored;
       if (item.refusal) return { ok: false, ...item.refusal };
       return written.get(item.sameAs ?? item.index)!;
     });
+    for (const o of outcomes) this.metrics.statements.inc({ outcome: o.ok ? 'accepted' : o.code });
+    return outcomes;
   }
 
   /** Items whose exact JWS is already stored (by issuer, jti and SHA-256 of the bytes). */
   private async findStored(items: Item[], decoded: Map<number, unknown>): Promise<void> {
     const candidates = items.filter((i) => {
       const p = decoded.get(i.index) as { iss?: unknown; jti?: unknown } | undefined;
-      return !i.refusal && typeof p?.iss === 'string' && typeof p?.jti === 'string' && /^[0-9a-f-]{36}$/i.test(p.iss);
+      // Only pairs that could have been stored (the claim rules of validateClaims): anything else
+      // — a 36-character non-UUID iss, a NUL in jti — would make PostgreSQL refuse the query.
+      return !i.refusal && typeof p?.iss === 'string' && typeof p?.jti === 'string' && STORABLE_ISS.test(p.iss) && isStorableJti(p.jti);
     });
     if (candidates.length === 0) return;
     const payload = (i: Item) => decoded.get(i.index) as { iss: string; jti: string };

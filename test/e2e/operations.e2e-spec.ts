@@ -1,0 +1,157 @@
+import { superuserQuery } from '../support/database.js';
+import { tokenFor } from '../support/keys.js';
+import { createMemberWithPrincipal, post, startTestApp, type TestApp } from '../support/server.js';
+import { SUBMIT, statement } from '../support/statements.js';
+
+const SCREEN = 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match } }';
+const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
+
+/** One metric's value from the Prometheus text, by name and exact label set. */
+function metric(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+describe('operations: readiness and metrics', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('GET /ready answers 200 with the migrations applied, and 503 naming one that is missing', async () => {
+    const ok = await fetch(`${app.url}/ready`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ready', migrations: 4, pid: expect.any(Number) });
+    const [row] = await superuserQuery<{ id: number; timestamp: string; name: string }>(app.db, `SELECT * FROM migrations WHERE name = 'AuditTree1764700000000'`);
+    await superuserQuery(app.db, 'DELETE FROM migrations WHERE id = $1', [row.id]);
+    try {
+      const missing = await fetch(`${app.url}/ready`);
+      expect(missing.status).toBe(503);
+      expect(JSON.stringify(await missing.json())).toContain('migrations not applied: AuditTree1764700000000');
+      expect((await fetch(`${app.url}/health`)).status).toBe(200); // alive, just not ready
+    } finally {
+      await superuserQuery(app.db, 'INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [row.id, row.timestamp, row.name]);
+    }
+  });
+
+  it('GET /metrics counts requests per operation, screening keys and hits, statements by outcome, the audit log and the pool', async () => {
+    const exchange = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER', 'CONTRIBUTOR']);
+    const before = await (await fetch(`${app.url}/metrics`)).text();
+    const listed = address(0xabc);
+    const sub = await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listed } }) }, exchange.key);
+    expect(sub.errors).toBeUndefined();
+    const bad = await app.gql(SUBMIT, { jws: 'not.a.jws' }, exchange.key);
+    expect(bad.errors?.[0].extensions?.code).toBeDefined();
+    for (const v of [address(1), address(2), address(3)]) expect((await app.gql(SCREEN, { v }, exchange.key)).errors).toBeUndefined();
+    const res = await fetch(`${app.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const grew = (name: string, labels = '') => (metric(text, name, labels) ?? 0) - (metric(before, name, labels) ?? 0);
+    expect(grew('cordon_graphql_requests_total', 'operation="screen",outcome="ok"')).toBe(3);
+    expect(grew('cordon_screening_keys_total')).toBe(3);
+    expect(grew('cordon_statements_total', 'outcome="accepted"')).toBe(1);
+    expect(text).toMatch(/cordon_graphql_request_duration_seconds_bucket\{le="0.005",operation="screen"\} \d+/);
+    const [{ size }] = await superuserQuery<{ size: string }>(app.db, 'SELECT size FROM audit_head');
+    expect(metric(text, 'cordon_audit_log_size')).toBe(Number(size));
+    expect(metric(text, 'cordon_db_pool_connections', 'state="total"')).toBeGreaterThan(0);
+    expect(text).toContain('cordon_process_resident_memory_bytes');
+  });
+});
+
+describe('operations: abuse limits', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ CORDON_RATE_LIMIT: '20', CORDON_AUTH_FAILURE_LIMIT: '5' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('refuses a flooding principal with RATE_LIMITED, HTTP 429 and Retry-After, while another member’s screening still answers', async () => {
+    const flooder = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    const other = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    const floodToken = await tokenFor(flooder.key);
+    const otherToken = await tokenFor(other.key);
+    const send = (token: string, n: number) => fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: SCREEN, variables: { v: address(n) } }),
+    });
+    const [flood, others] = await Promise.all([
+      Promise.all(Array.from({ length: 60 }, (_, i) => send(floodToken, i))),
+      (async () => {
+        const answers = [];
+        for (let i = 0; i < 5; i++) answers.push(await send(otherToken, 1000 + i));
+        return answers;
+      })(),
+    ]);
+    const limited = flood.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(30);
+    expect(flood.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const body = (await limited[0].json()) as { errors: { message: string; extensions: { code: string; retryAfterSeconds: number } }[] };
+    expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(body.errors[0].message).toMatch(/^rate limit: at most 20 requests a second per principal \(CORDON_RATE_LIMIT\); retry after \d+ s$/);
+    for (const r of others) {
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { data: { screen: { match: boolean } } }).data.screen.match).toBe(false);
+    }
+  });
+
+  it('answers refused sign-ins past the limit with 429 and stops writing an audit row for each; valid tokens still work', async () => {
+    const count = async () => (await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM audit_event WHERE action = 'auth.refused'`))[0].n;
+    const before = await count();
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await post(app.url, { query: '{ me { id } }' }, `garbage-${i}`)).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
+    expect((await count()) - before).toBe(5);
+    const me = await app.gql('{ me { id } }');
+    expect(me.errors).toBeUndefined();
+  });
+});
+
+describe('operations: several API processes on one machine (CORDON_WORKERS)', () => {
+  it('serves from two worker processes sharing the port, and stops them all on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const net = await import('node:net');
+    const { createTestDatabase } = await import('../support/database.js');
+    const { newKey } = await import('../support/keys.js');
+    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+    const db = await createTestDatabase();
+    const admin = await newKey();
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: db.url, CORDON_WORKERS: '2', CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const pids = new Set<number>();
+      // Both workers start on their own time; keep asking (new connection each time) for up to 40 s.
+      for (const deadline = Date.now() + 40_000; pids.size < 2 && Date.now() < deadline; ) {
+        const res = await fetch(`${url}/ready`, { headers: { connection: 'close' } }).catch(() => undefined);
+        if (res?.status === 200) pids.add(((await res.json()) as { pid: number }).pid);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(pids.size).toBe(2);
+      expect(pids.has(child.pid!)).toBe(false); // the primary serves nothing itself
+      const me = await post(url, { query: '{ me { roles } }' }, await tokenFor(admin));
+      expect([...me.data!.me.roles].sort()).toEqual(['ADMIN', 'AUDITOR', 'CURATOR']);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await db.drop();
+    }
+  });
+});
