@@ -63,6 +63,14 @@ function unknownMembers(obj: Record<string, unknown>, allowed: Set<string>, wher
   if (extra.length > 0) bad(`${where}: unknown member ${JSON.stringify(extra[0].slice(0, 40))} (allowed: ${[...allowed].join(', ')})`);
 }
 
+/**
+ * 1 to 128 printable characters: no control characters (PostgreSQL text cannot hold NUL) and no
+ * unpaired surrogates (not UTF-8, and RFC 8785 refuses them in the audit event that lists the jti).
+ */
+export function isStorableJti(jti: string): boolean {
+  return jti.length >= 1 && jti.length <= 128 && !/[\p{Cc}\p{Cs}]/u.test(jti);
+}
+
 /** RFC 3339 date-time with a real calendar date (no 2024-02-30, no year 0000). */
 function isRfc3339(value: unknown): boolean {
   if (typeof value !== 'string') return false;
@@ -89,7 +97,7 @@ export function validateClaims(payload: unknown, now: number): StatementClaims {
   unknownMembers(payload, CLAIMS, 'claims');
   const { iss, jti, iat, exp, indicator, category, confidence, tlp, shareWith, evidence } = payload;
   if (typeof iss !== 'string' || !UUID.test(iss)) bad('claims.iss: must be the issuing principal id (a UUID)');
-  if (typeof jti !== 'string' || jti.length < 1 || jti.length > 128 || /[\p{Cc}]/u.test(jti)) {
+  if (typeof jti !== 'string' || !isStorableJti(jti)) {
     bad('claims.jti: must be 1 to 128 printable characters, unique per issuer');
   }
   const issuedAt = numericDate(iat, 'iat');
@@ -135,7 +143,7 @@ export function validateClaims(payload: unknown, now: number): StatementClaims {
     }
     if (
       evidence.reference !== undefined &&
-      (typeof evidence.reference !== 'string' || evidence.reference.length > 500 || /[\p{Cc}]/u.test(evidence.reference.replace(/[\n\t]/g, '')))
+      (typeof evidence.reference !== 'string' || evidence.reference.length > 500 || /[\p{Cc}\p{Cs}]/u.test(evidence.reference.replace(/[\n\t]/g, '')))
     ) {
       bad('claims.evidence.reference: must be a string of at most 500 printable characters');
     }
