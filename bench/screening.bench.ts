@@ -127,6 +127,16 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     const screen = await load(server, token, single);
     for (const r of [trivial, screen]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
 
+    // The same load against two API processes (CORDON_WORKERS=2) on the same database, this run.
+    const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: server.dbUrl, admin: server.adminKeys });
+    let twoWorkers: autocannon.Result;
+    try {
+      await load(two, token, () => '{"query":"{ __typename }"}'); // warm-up
+      twoWorkers = await load(two, token, single);
+    } finally {
+      await two.stop();
+    }
+
     const figures: ScaleFigures = {
       indicators,
       rawAny: raw.any,
@@ -150,6 +160,8 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     out.write(line(`{ __typename } (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, trivial));
     out.write(line(`screen        (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, screen));
     out.write(`  screen / trivial: ${(screen.requests.average / trivial.requests.average).toFixed(2)} (target >= 0.8; p99 target < 10 ms)\n`);
+    out.write(line(`screen, 2 API processes (CORDON_WORKERS=2)`, twoWorkers));
+    out.write(`  2 processes / 1: ${(twoWorkers.requests.average / screen.requests.average).toFixed(2)} (2 cores shared with PostgreSQL and the load generator)\n`);
     out.write(`  server resident memory after the run: ${figures.memoryMiB.toFixed(0)} MiB\n`);
     return figures;
   } finally {

@@ -20,6 +20,8 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 
 export interface BenchServer {
   url: string;
+  /** the bootstrap admin's key pair (to start another server on the same database) */
+  adminKeys: Awaited<ReturnType<typeof generateSigningKey>>;
   /** the server process, for its memory (/proc/<pid>/status) */
   pid: number;
   dbUrl: string;
@@ -33,12 +35,16 @@ export interface BenchServer {
  * The compiled server in its own process on a fresh database, with a bootstrap admin.
  * BENCH_SERVER_NODE_ARGS passes node flags (e.g. --cpu-prof) to the server.
  */
-export async function startBenchServer(extraEnv: Record<string, string> = {}): Promise<BenchServer> {
-  const dbName = `cordon_bench_${randomBytes(4).toString('hex')}`;
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${dbName}`));
-  const db = new URL(ADMIN_URL);
-  db.pathname = `/${dbName}`;
-  const admin = await generateSigningKey('ES256');
+export async function startBenchServer(
+  extraEnv: Record<string, string> = {},
+  shared?: { dbUrl: string; admin: Awaited<ReturnType<typeof generateSigningKey>> },
+): Promise<BenchServer> {
+  // A fresh database, or (shared) another server on the database of a running one.
+  const dbName = shared ? undefined : `cordon_bench_${randomBytes(4).toString('hex')}`;
+  if (dbName) await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${dbName}`));
+  const db = new URL(shared?.dbUrl ?? ADMIN_URL);
+  if (dbName) db.pathname = `/${dbName}`;
+  const admin = shared?.admin ?? (await generateSigningKey('ES256'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
@@ -61,7 +67,7 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-    await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    if (dbName) await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
   };
   try {
     for (let i = 0; ; i++) {
@@ -77,6 +83,7 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
   return {
     url,
     pid: child.pid!,
+    adminKeys: admin,
     dbUrl: db.toString(),
     admin: admin.privateJwk,
     async gql(query, variables = {}, key = admin.privateJwk) {

@@ -64,14 +64,7 @@ export class AuthService {
       if (row.suspended) throw new TokenError('member suspended', verified.kid, verified.principalId);
       if (row.disabled) throw new TokenError('principal disabled', verified.kid, verified.principalId);
       await this.touch(row.kid);
-      return {
-        principalId: row.principal_id,
-        memberId: row.member_id,
-        memberKind: row.member_kind,
-        // Defence in depth: CURATOR and ADMIN count only for a COORDINATOR member, whatever is stored.
-        roles: new Set(row.member_kind === MemberKind.COORDINATOR ? row.roles : row.roles.filter((r) => !COORDINATOR_ONLY_ROLES.includes(r))),
-        kid: row.kid,
-      };
+      return callerOf(row);
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
       // Past the limit this throws RATE_LIMITED (429) and the refusal is counted, not audited.
@@ -79,6 +72,15 @@ export class AuthService {
       await this.refused(err);
       throw CordonException.unauthenticated();
     }
+  }
+
+  /**
+   * The caller of a key as it stands now, or null when the key was revoked, the principal
+   * disabled or the member suspended: what a long-lived subscription checks before each delivery.
+   */
+  async standing(kid: string): Promise<Caller | null> {
+    const row = await this.activeKey(kid);
+    return row && !row.suspended && !row.disabled ? callerOf(row) : null;
   }
 
   private async activeKey(kid: string): Promise<KeyRow | undefined> {
@@ -134,4 +136,15 @@ export class AuthService {
       ])
       .catch((e: unknown) => this.logger.warn({ err: e }, 'could not record key use'));
   }
+}
+
+function callerOf(row: KeyRow): Caller {
+  return {
+    principalId: row.principal_id,
+    memberId: row.member_id,
+    memberKind: row.member_kind,
+    // Defence in depth: CURATOR and ADMIN count only for a COORDINATOR member, whatever is stored.
+    roles: new Set(row.member_kind === MemberKind.COORDINATOR ? row.roles : row.roles.filter((r) => !COORDINATOR_ONLY_ROLES.includes(r))),
+    kid: row.kid,
+  };
 }

@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { GraphQLError } from 'graphql';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
@@ -41,8 +42,12 @@ export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The caller's changes from now on, as they commit. */
-  async *subscribe(caller: Caller): AsyncGenerator<ChangeRow> {
+  /**
+   * The caller's changes from now on, as they commit. Before each delivery the caller's standing
+   * is read again (`standing`): a revoked key, a disabled principal or a suspended member ends the
+   * subscription with UNAUTHENTICATED, and role changes apply at once.
+   */
+  async *subscribe(caller: Caller, standing: () => Promise<Caller | null>): AsyncGenerator<ChangeRow> {
     let after = await this.changes.latestCursor();
     let pending = false;
     let wake: (() => void) | undefined;
@@ -55,6 +60,13 @@ export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
       while (this.client) {
         if (!pending) await new Promise<void>((resolve) => (wake = resolve));
         pending = false;
+        const current = await standing();
+        if (!current) {
+          throw new GraphQLError('authentication failed: send a valid bearer token signed by an active key', {
+            extensions: { code: 'UNAUTHENTICATED' },
+          });
+        }
+        caller = current;
         for (;;) {
           const { rows, hasNextPage } = await this.changes.page(caller, 500, after);
           for (const row of rows) {

@@ -5,6 +5,7 @@ import { encodeCursor } from '../../common/paging.js';
 import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import { IndicatorObject, PageInfo } from '../indicators/dto/indicator.object.js';
 import { IndicatorsService } from '../indicators/indicators.service.js';
+import { AuthService } from '../auth/auth.service.js';
 import { ChangeStream } from './change-stream.js';
 import { type ChangeRow, ChangesService } from './changes.service.js';
 
@@ -50,6 +51,7 @@ export class ChangesResolver {
     private readonly changeService: ChangesService,
     private readonly indicators: IndicatorsService,
     private readonly stream: ChangeStream,
+    private readonly auth: AuthService,
   ) {}
 
   @Query(() => ChangeConnection, { description: 'The change feed, for clients that keep a local copy; pass the last cursor as after.' })
@@ -71,7 +73,7 @@ export class ChangesResolver {
   })
   @Authenticated()
   async *indicatorChanged(@CurrentCaller() caller: Caller): AsyncGenerator<ChangeObject> {
-    for await (const row of this.stream.subscribe(caller)) yield toChange(row);
+    for await (const row of this.stream.subscribe(caller, () => this.auth.standing(caller.kid))) yield toChange(row);
   }
 
   @ResolveField(() => IndicatorObject, { nullable: true, description: 'The indicator as it is now.' })
