@@ -12,6 +12,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'cordon' },
     timestamp: pino.stdTimeFunctions.isoTime,
     serializers: {
+      // A failed query carries its SQL text and parameters (statements' JWS, reported sites'
+      // URLs, screened values): only the error's name, message, code and stack are logged.
+      err: serializeError,
       // Only the path: a GET query string could carry GraphQL variables (screened values, URLs).
       req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
         method: req.method,
@@ -36,6 +39,18 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** An error without what it may carry from its query (TypeORM's query/parameters, pg's where/detail). */
+export function serializeError(err: unknown): Record<string, unknown> | unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
+  const code = e.code ?? e.driverError?.code;
+  // PostgreSQL quotes offending values after ': "' (invalid input syntax for type uuid: "…").
+  const message = e.driverError ? e.message.split(': "')[0] : e.message;
+  // The stack's first line repeats the message: keep only the frames.
+  const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  return { type: e.name, message: message.slice(0, 1000), ...(code !== undefined ? { code } : {}), stack: frames.join('\n') };
 }
 
 /** Nest's own messages (module init, routes) through the same pino logger. */

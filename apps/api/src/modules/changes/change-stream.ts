@@ -1,9 +1,11 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { GraphQLError } from 'graphql';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { encodeCursor } from '../../common/paging.js';
+import { LOGGER } from '../../common/tokens.js';
 import { CHANGES_CHANNEL } from '../indicators/indicator-changes.js';
 import { type ChangeRow, ChangesService } from './changes.service.js';
 
@@ -17,28 +19,67 @@ import { type ChangeRow, ChangesService } from './changes.service.js';
 export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
   private client: PoolClient | undefined;
   private readonly waiters = new Set<() => void>();
+  private stopped = false;
+  private reconnecting = false;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly changes: ChangesService,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.listen();
+  }
+
+  /**
+   * Takes a connection for LISTEN. If it breaks (a database restart, a failover, a terminated
+   * backend) the process does not fall over: it takes another one, retrying every second, and
+   * wakes every subscriber, which re-reads the feed past its position — nothing is lost.
+   */
+  private async listen(): Promise<void> {
     const pool = (this.dataSource.driver as unknown as { master: { connect(): Promise<PoolClient> } }).master;
-    this.client = await pool.connect();
-    this.client.on('notification', () => {
-      for (const wake of [...this.waiters]) wake();
+    const client = await pool.connect();
+    client.on('notification', () => this.wakeAll());
+    client.on('error', (err: Error) => {
+      this.logger.warn({ err }, 'change notifications connection lost: reconnecting');
+      if (this.client === client) this.client = undefined;
+      client.release(err);
+      this.reconnect();
     });
-    await this.client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    this.client = client;
+  }
+
+  private reconnect(): void {
+    if (this.stopped || this.reconnecting) return;
+    this.reconnecting = true;
+    const attempt = () => {
+      if (this.stopped) return;
+      this.listen().then(
+        () => {
+          this.reconnecting = false;
+          this.wakeAll();
+        },
+        () => setTimeout(attempt, 1000).unref(),
+      );
+    };
+    setTimeout(attempt, 100).unref();
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const wake of [...this.waiters]) wake();
+    this.stopped = true;
+    const client = this.client;
+    this.client = undefined;
+    this.wakeAll();
     this.waiters.clear();
-    if (this.client) {
-      await this.client.query(`UNLISTEN ${CHANGES_CHANNEL}`).catch(() => undefined);
-      this.client.release();
-      this.client = undefined;
+    if (client) {
+      await client.query(`UNLISTEN ${CHANGES_CHANNEL}`).catch(() => undefined);
+      client.release();
     }
   }
 
@@ -57,8 +98,9 @@ export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
     };
     this.waiters.add(listener);
     try {
-      while (this.client) {
+      while (!this.stopped) {
         if (!pending) await new Promise<void>((resolve) => (wake = resolve));
+        if (this.stopped) break;
         pending = false;
         const current = await standing();
         if (!current) {
