@@ -22,6 +22,9 @@ export interface AuditEventInput {
   data: Record<string, unknown>;
 }
 
+/** What runs a query: the data source (a statement of its own) or a transaction's manager. */
+type Runner = { query: (sql: string, params: unknown[]) => Promise<unknown> };
+
 export interface RecordedEvent {
   index: number;
   at: string;
@@ -63,14 +66,41 @@ export class AuditService {
     return this.append(manager, events);
   }
 
-  private async append(runner: { query: (sql: string, params: unknown[]) => Promise<unknown> }, events: AuditEventInput[]): Promise<RecordedEvent[]> {
+  private async append(runner: Runner, events: AuditEventInput[]): Promise<RecordedEvent[]> {
+    return (await this.appendWith<never>(runner, events)).recorded;
+  }
+
+  /**
+   * Appends events and, in the same statement (one round trip, one commit), runs `select` — a
+   * query whose parameters are numbered from the `firstParam` it is given. Its rows come back
+   * (those of a LEFT JOIN LATERAL: a single row of nulls when it finds nothing; give it a
+   * non-null column to tell). Screening uses it to log a group of calls and look them up at once.
+   */
+  async appendWith<T>(
+    runner: Runner,
+    events: AuditEventInput[],
+    select?: (firstParam: number) => { sql: string; params: unknown[] },
+  ): Promise<{ recorded: RecordedEvent[]; rows: T[] }> {
     const at = this.clock.now().toISOString();
     const rows = events.map((event) => {
       const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
       const parts = canonicalParts({ at, action: event.action, actor, subject: event.subjectId ?? null, subjectMember: event.subjectMemberId ?? null, data: event.data });
       return { event, actor, ...parts };
     });
-    const [{ start }] = (await runner.query(
+    const params: unknown[] = [
+      events.length,
+      at,
+      rows.map((r) => r.event.action),
+      rows.map((r) => r.actor?.principal ?? null),
+      rows.map((r) => r.actor?.member ?? null),
+      rows.map((r) => r.event.subjectId ?? null),
+      rows.map((r) => r.event.subjectMemberId ?? null),
+      rows.map((r) => r.before),
+      rows.map((r) => r.after),
+    ];
+    const extra = select?.(params.length + 1);
+    if (extra) params.push(...extra.params);
+    const result = (await runner.query(
       `WITH head AS (UPDATE audit_head SET size = size + $1 RETURNING size - $1 AS start),
        events AS (
          SELECT head.start + u.n - 1 AS idx, u.action, u.actor_principal, u.actor_member, u.subject, u.subject_member,
@@ -82,21 +112,14 @@ export class AuditService {
          SELECT idx, $2, action, actor_principal, actor_member, subject, subject_member, canonical,
                 sha256(decode('00', 'hex') || convert_to(canonical, 'UTF8'))
            FROM events)
-       SELECT start FROM head`,
-      [
-        events.length,
-        at,
-        rows.map((r) => r.event.action),
-        rows.map((r) => r.actor?.principal ?? null),
-        rows.map((r) => r.actor?.member ?? null),
-        rows.map((r) => r.event.subjectId ?? null),
-        rows.map((r) => r.event.subjectMemberId ?? null),
-        rows.map((r) => r.before),
-        rows.map((r) => r.after),
-      ],
-    )) as { start: string }[];
-    const first = Number(start);
-    return rows.map((r, i) => ({ index: first + i, at, canonical: `${r.before}${first + i}${r.after}` }));
+       ${extra ? `SELECT head.start AS audit_start, q.* FROM head LEFT JOIN LATERAL (${extra.sql}) q ON true` : 'SELECT start AS audit_start FROM head'}`,
+      params,
+    )) as ({ audit_start: string } & T)[];
+    const first = Number(result[0].audit_start);
+    return {
+      recorded: rows.map((r, i) => ({ index: first + i, at, canonical: `${r.before}${first + i}${r.after}` })),
+      rows: result,
+    };
   }
 
   /**

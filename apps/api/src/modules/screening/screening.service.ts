@@ -5,11 +5,15 @@ import { DataSource } from 'typeorm';
 import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { Role } from '../../common/roles.js';
-import { AuditService } from '../audit/audit.service.js';
+import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
+/** Calls of at most this many inputs are grouped with others in flight (one statement per group). */
+const GROUPED_MAX_INPUTS = 100;
+/** Most calls one grouped statement carries. */
+const MAX_GROUP = 200;
 /** Largest bucket size screenByPrefix pads to. */
 export const MAX_PAD = 1000;
 
@@ -73,18 +77,25 @@ export class ScreeningService {
     if (inputs.length > MAX_SCREEN_BATCH) throw CordonException.badInput('inputs', `at most ${MAX_SCREEN_BATCH} inputs per call, got ${inputs.length}`);
     const prepared = inputs.map((input) => prepare(input));
     const wanted = [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
-    // The audit event (principal, count, fingerprints asked) does not depend on the answer: it is
-    // written while the lookup runs, and the answer leaves only once both are done.
-    const [found] = await Promise.all([
-      wanted.length > 0 ? this.lookup(caller, wanted) : Promise.resolve(new Map<string, IndicatorRow>()),
-      this.audit.recordAlone({
-        action: 'screen',
-        actor: caller,
-        subjectId: null,
-        subjectMemberId: caller.memberId,
-        data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
-      }),
-    ]);
+    const event: AuditEventInput = {
+      action: 'screen',
+      actor: caller,
+      subjectId: null,
+      subjectMemberId: caller.memberId,
+      data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
+    };
+    // Small calls (an exchange's deposit check) are grouped with the others in flight: one
+    // statement logs the whole group and looks all of it up. Large ones log their event while
+    // their own lookup runs. Either way the answer leaves only once its event is committed.
+    const found =
+      inputs.length <= GROUPED_MAX_INPUTS
+        ? await this.grouped(caller, wanted, event)
+        : (
+            await Promise.all([
+              wanted.length > 0 ? this.lookup(caller, wanted) : Promise.resolve(new Map<string, IndicatorRow>()),
+              this.audit.recordAlone(event),
+            ])
+          )[0];
     for (const { outcome, keys } of prepared) {
       const hit = keys.find((k) => found.has(k.fingerprint));
       if (!hit) continue;
@@ -121,6 +132,61 @@ export class ScreeningService {
     )) as { fingerprint: string; status: string }[];
     await this.audit.recordAlone({ action: 'screen.prefix', actor: caller, subjectId: null, subjectMemberId: caller.memberId, data: { prefix: lower, count: rows.length } });
     return padTo ? pad(rows, lower, padTo) : rows;
+  }
+
+  private readonly waiting: { caller: Caller; fingerprints: string[]; event: AuditEventInput; resolve: (m: Map<string, IndicatorRow>) => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
+  /** Group commit for small screening calls: see screen(). */
+  private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<Map<string, IndicatorRow>> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ caller, fingerprints, event, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0, MAX_GROUP);
+        try {
+          const keys = group.flatMap((g, call) => g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller })));
+          // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
+          const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
+            this.dataSource,
+            group.map((g) => g.event),
+            (n) => ({
+              sql: `SELECT k.call, ${INDICATOR_COLUMNS}
+                      FROM unnest($${n}::int[], $${n + 1}::text[], $${n + 2}::uuid[], $${n + 3}::boolean[], $${n + 4}::boolean[])
+                           AS k(call, fingerprint, member, coordinator, pending)
+                      JOIN indicator i ON i.fingerprint = k.fingerprint
+                     WHERE (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
+                       AND (i.supported_until IS NULL OR i.supported_until > now())
+                       AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))`,
+              params: [
+                keys.map((k) => k.call),
+                keys.map((k) => k.fingerprint),
+                keys.map((k) => k.caller.memberId),
+                keys.map((k) => isCoordinator(k.caller)),
+                keys.map((k) => this.statuses(k.caller).includes('PENDING')),
+              ],
+            }),
+          );
+          const found = group.map(() => new Map<string, IndicatorRow>());
+          for (const row of rows) {
+            if (row.call === null) continue;
+            const { call, ...indicator } = row;
+            found[call].set(indicator.fingerprint, indicator as IndicatorRow);
+          }
+          group.forEach((g, i) => g.resolve(found[i]));
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /** ACTIVE and DISPUTED match; a coordinator's curator also sees PENDING ones. */
