@@ -95,6 +95,22 @@ describe('operations: abuse limits', () => {
     const body = (await limited[0].json()) as { errors: { message: string; extensions: { code: string; retryAfterSeconds: number } }[] };
     expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     expect(body.errors[0].message).toMatch(/^rate limit: at most 20 requests a second per principal \(CORDON_RATE_LIMIT\); retry after \d+ s$/);
+    // A flood of mutations past the limit leaves no audit row each.
+    const events = async () => (await superuserQuery<{ n: number }>(app.db, 'SELECT count(*)::int AS n FROM audit_event'))[0].n;
+    const eventsBefore = await events();
+    const mutations = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`${app.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${floodToken}` },
+          body: JSON.stringify({ query: 'mutation { reportSighting(indicatorId: "00000000-0000-4000-8000-000000000000", kind: SEEN) { id } }' }),
+        }),
+      ),
+    );
+    const refusedHere = mutations.filter((r) => r.status === 429).length;
+    expect(refusedHere).toBeGreaterThan(0);
+    // the ones let through were refused (no such indicator) and logged as mutation.refused; the 429s were not
+    expect((await events()) - eventsBefore).toBe(mutations.length - refusedHere);
     for (const r of others) {
       expect(r.status).toBe(200);
       expect(((await r.json()) as { data: { screen: { match: boolean } } }).data.screen.match).toBe(false);

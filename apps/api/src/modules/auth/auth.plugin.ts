@@ -51,7 +51,8 @@ export function authPlugin(auth: AuthService, audit: AuditService, limits: RateL
           }
           // A refused mutation is part of the record too (its outcome): which field, which code —
           // never the values sent.
-          if (operation?.operation !== 'mutation') return;
+          // (A rate-limited request is counted in metrics, not logged: a flood must not fill the log.)
+          if (operation?.operation !== 'mutation' || errors.some((e) => codeOf(e) === 'RATE_LIMITED')) return;
           await audit.recordAlone({
             action: 'mutation.refused',
             actor: caller,
