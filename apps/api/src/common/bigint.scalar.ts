@@ -22,6 +22,11 @@ export const BigIntScalar = new GraphQLScalarType<number, number>({
   parseValue: whole,
   parseLiteral(ast) {
     if (ast.kind !== Kind.INT) throw new GraphQLError('BigInt cannot represent a non-integer literal', { nodes: ast });
-    return whole(ast.value);
+    try {
+      return whole(ast.value);
+    } catch (err) {
+      // with the node, so the error can name the argument it was written for
+      throw new GraphQLError((err as Error).message, { nodes: ast });
+    }
   },
 });

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { type ASTNode, type GraphQLError, type GraphQLFormattedError, Kind, parse, visit } from 'graphql';
 import type { Logger } from 'pino';
 import { CordonException, ErrorCode } from './cordon.exception.js';
 
@@ -32,6 +32,35 @@ export function withoutEchoedValue(message: string): string {
 }
 
 /**
+ * The argument (and input field) a literal value error is about, e.g. `first` or `input.name`:
+ * graphql-js names the value, not where it was written.
+ */
+export function literalArgumentPath(error: unknown): string | undefined {
+  // Duck-typed: graphql's ESM and CommonJS builds may both be loaded (instanceof would fail).
+  const e = error as Partial<Pick<GraphQLError, 'nodes' | 'source'>> | null;
+  if (!e || typeof e !== 'object') return undefined;
+  const target = e.nodes?.[0];
+  const body = e.source?.body;
+  if (!target?.loc || body === undefined) return undefined;
+  let found: string | undefined;
+  try {
+    visit(parse(body), {
+      enter(node: ASTNode, _key, parent, _path, ancestors) {
+        if (found !== undefined || !node.loc || node.loc.start !== target.loc!.start || node.kind !== target.kind) return;
+        // `ancestors` stops short of the parent, which is passed on its own.
+        const names = [...ancestors, parent, node]
+          .filter((a): a is ASTNode => !Array.isArray(a) && typeof a === 'object' && a !== null && 'kind' in a)
+          .flatMap((a) => (a.kind === Kind.ARGUMENT || a.kind === Kind.OBJECT_FIELD ? [a.name.value] : []));
+        if (names.length > 0) found = names.join('.');
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
+/**
  * The one place errors become what a client sees: a message and `extensions.code`, never a
  * stack trace, SQL or an internal message. Unexpected errors are logged and answered with
  * INTERNAL_SERVER_ERROR.
@@ -53,8 +82,10 @@ export function errorFormatter(logger: Logger) {
     }
     const code = formatted.extensions?.code;
     if (code === 'GRAPHQL_VALIDATION_FAILED' && ARGUMENT_VALUE_ERROR.test(formatted.message)) {
-      // A literal argument of the wrong type or enum value is bad input, as for variables.
-      return { ...base, message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      // A literal argument of the wrong type or enum value is bad input, as for variables, named.
+      const field = literalArgumentPath(error);
+      const message = field ? `${field}: ${formatted.message}` : formatted.message;
+      return { ...base, message, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}) } };
     }
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const retry = formatted.extensions?.retryAfterSeconds;

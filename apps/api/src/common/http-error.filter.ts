@@ -27,8 +27,10 @@ export class HttpErrorFilter implements ExceptionFilter {
         ? ['PAYLOAD_TOO_LARGE', `request body is larger than CORDON_MAX_BODY_BYTES (${this.maxBodyBytes} bytes)`]
         : status === HttpStatus.NOT_FOUND
           ? ['NOT_FOUND', 'no such route']
-          : status < 500
-            ? ['BAD_REQUEST', exception instanceof HttpException ? exception.message : 'bad request']
+          : status < 500 && exception instanceof HttpException && /JSON/i.test(exception.message)
+            ? ['BAD_USER_INPUT', 'body: not valid JSON, or holds a __proto__ or constructor member (refused)']
+            : status < 500
+              ? ['BAD_REQUEST', exception instanceof HttpException ? exception.message : 'bad request']
             : ['INTERNAL_SERVER_ERROR', 'Internal server error'];
     return reply.status(status).send({ errors: [{ message, extensions: { code } }] });
   }

@@ -16,6 +16,19 @@ function firstProblem(errors: ValidationError[], prefix: string): { field: strin
   return undefined;
 }
 
+/** Member names that reach object prototypes (and trip class-transformer): refused anywhere in an input. */
+const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function forbiddenMember(value: unknown, path: string, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > 32) return undefined;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_MEMBERS.has(key)) return `${path}.${key}`;
+    const inner = forbiddenMember((value as Record<string, unknown>)[key], Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 /**
  * Validates GraphQL input objects with their class-validator rules; the first problem becomes
  * BAD_USER_INPUT naming the field (e.g. `input.name: must be 1 to 200 characters`).
@@ -25,6 +38,8 @@ export class InputValidationPipe implements PipeTransform {
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype } = metadata;
     if (PLAIN.has(metatype) || value === null || value === undefined || typeof value !== 'object') return value;
+    const forbidden = forbiddenMember(value, metadata.data ?? 'input');
+    if (forbidden) throw CordonException.badInput(forbidden, 'this member name is not allowed');
     const instance = plainToInstance(metatype as new () => object, value);
     const errors = await validate(instance, { forbidUnknownValues: false });
     const problem = firstProblem(errors, metadata.data ?? 'input');

@@ -1,14 +1,17 @@
 import { CordonException } from './cordon.exception.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CONTROL = /[\p{Cc}]/u;
+/** Control characters and lone surrogates (not UTF-8; RFC 8785 refuses them in the audit event). */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
 
 /** A free-text argument (reason, note): trimmed, within bounds, no control characters. */
 export function text(field: string, value: string, max = 1000, min = 1): string {
   const trimmed = value.trim();
   if (trimmed.length < min) throw CordonException.badInput(field, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
   if (trimmed.length > max) throw CordonException.badInput(field, `must be at most ${max} characters`);
-  if (CONTROL.test(trimmed.replace(/[\n\t]/g, ''))) throw CordonException.badInput(field, 'must not contain control characters');
+  if (CONTROL.test(trimmed.replace(/[\n\t]/g, ''))) {
+    throw CordonException.badInput(field, /\p{Cs}/u.test(trimmed) ? 'must not contain unpaired surrogates' : 'must not contain control characters');
+  }
   return trimmed;
 }
 

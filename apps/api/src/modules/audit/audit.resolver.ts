@@ -185,6 +185,12 @@ export class AuditResolver {
     if (action) add((n) => `action = $${n}`, action);
     if (filter?.actorPrincipalId) add((n) => `actor_principal_id = $${n}::uuid`, uuid('filter.actorPrincipalId', filter.actorPrincipalId));
     if (filter?.actorMemberId) add((n) => `actor_member_id = $${n}::uuid`, uuid('filter.actorMemberId', filter.actorMemberId));
+    for (const name of ['since', 'until'] as const) {
+      const when = filter?.[name];
+      if (when && (!Number.isFinite(when.getTime()) || when.getUTCFullYear() < 1 || when.getUTCFullYear() > 9999)) {
+        throw CordonException.badInput(`filter.${name}`, 'must be an ISO 8601 date-time between the years 1 and 9999');
+      }
+    }
     if (filter?.since) add((n) => `at >= $${n}`, filter.since);
     if (filter?.until) add((n) => `at < $${n}`, filter.until);
     const rows = (await this.dataSource.query(

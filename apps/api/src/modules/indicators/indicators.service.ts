@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EVM_ALIASES } from '@app/canonical';
 import type { Caller } from '../../common/caller.js';
+import { CordonException } from '../../common/cordon.exception.js';
 import { decodeCursor, pageSize } from '../../common/paging.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { uuid } from '../../common/validate.js';
@@ -75,8 +76,18 @@ export class IndicatorsService {
     const size = pageSize(first);
     const cursor = after ? decodeCursor('indicators', after) : undefined;
     const network = filter.network?.trim().toLowerCase();
+    // Nest's DateTime scalar turns any string into a Date, an invalid one included; PostgreSQL
+    // refuses those and years before 4713 BC.
+    const since = filter.updatedSince == null ? undefined : new Date(filter.updatedSince);
+    if (since && (!Number.isFinite(since.getTime()) || since.getUTCFullYear() < -4712)) {
+      throw CordonException.badInput('filter.updatedSince', 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z');
+    }
+    if (network !== undefined && (network.length > 64 || /[\p{Cc}\p{Cs}]/u.test(network))) {
+      throw CordonException.badInput('filter.network', 'must be a network name such as bitcoin or ethereum (at most 64 characters)');
+    }
     const values: IndicatorFilterValues = {
       ...filter,
+      updatedSince: since,
       network: network === undefined ? undefined : (EVM_ALIASES as readonly string[]).includes(network) ? 'ethereum' : network,
     };
     const rows = await this.repository.list(caller, values, size, cursor);

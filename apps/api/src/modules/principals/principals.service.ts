@@ -13,6 +13,9 @@ import type { CreatePrincipalInput } from './dto/principal.input.js';
 import { KeyStatus, PrincipalKeyEntity } from './principal-key.entity.js';
 import { PrincipalEntity } from './principal.entity.js';
 
+/** A key id as Cordon issues them: an RFC 7638 thumbprint, base64url. */
+const KID = /^[A-Za-z0-9_-]{1,128}$/;
+
 const WITH_MEMBER_AND_KEYS = { member: true, keys: true } as const;
 
 @Injectable()
@@ -114,7 +117,8 @@ export class PrincipalsService {
   async revokeKey(caller: Caller, kid: string, reason: string): Promise<PrincipalKeyEntity> {
     const why = text('reason', reason);
     return this.dataSource.transaction(async (em) => {
-      const key = await em.getRepository(PrincipalKeyEntity).findOne({ where: { kid }, lock: { mode: 'pessimistic_write' } });
+      // A kid is a base64url thumbprint: anything else names no key (and a NUL would fail the query).
+      const key = KID.test(kid) ? await em.getRepository(PrincipalKeyEntity).findOne({ where: { kid }, lock: { mode: 'pessimistic_write' } }) : null;
       // A non-admin gets the same answer whether or not the kid exists: no probing of other members' keys.
       this.mayManageKeysOf(caller, key?.principalId ?? null, 'kid');
       if (!key) throw CordonException.notFound('key', 'kid');

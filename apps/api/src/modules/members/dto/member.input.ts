@@ -11,7 +11,10 @@ export class CreateMemberInput {
   @Transform(trim)
   @IsString()
   @Length(1, 200, { message: 'must be 1 to 200 characters' })
-  @Matches(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' })
+  // Unpaired surrogates are not text (no UTF-8 form; RFC 8785 refuses them in the audit event).
+  @Matches(/^[^\p{Cc}\p{Cs}]*$/u, {
+    message: ({ value }) => (/\p{Cs}/u.test(String(value)) ? 'must not contain unpaired surrogates' : 'must not contain control characters'),
+  })
   name: string;
 
   @Field(() => MemberKind)
