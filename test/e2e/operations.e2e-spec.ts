@@ -171,3 +171,73 @@ describe('operations: several API processes on one machine (CORDON_WORKERS)', ()
     }
   });
 });
+
+describe('operations: graceful shutdown', () => {
+  it('on SIGTERM finishes the requests in flight, closes subscriptions, refuses new connections and exits 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const net = await import('node:net');
+    const { createClient } = await import('graphql-ws');
+    const { default: WebSocket } = await import('ws');
+    const { createTestDatabase } = await import('../support/database.js');
+    const { newKey } = await import('../support/keys.js');
+    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+    const db = await createTestDatabase();
+    const admin = await newKey();
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
+        if (i > 400) throw new Error('server did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // A subscriber …
+      let closed = false;
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: async () => ({ authorization: `Bearer ${await tokenFor(admin)}` }),
+        retryAttempts: 0,
+        on: { closed: () => (closed = true) },
+      });
+      const ended = new Promise<void>((resolve) => {
+        client.subscribe({ query: 'subscription { indicatorChanged { change } }' }, { next: () => undefined, error: () => resolve(), complete: () => resolve() });
+      });
+      await new Promise<void>((resolve, reject) => {
+        const off = client.on('connected', () => (off(), resolve()));
+        setTimeout(() => reject(new Error('subscription did not connect')), 10_000);
+      });
+      // … and a request in flight (a 10,000-input screening batch) when SIGTERM arrives.
+      const token = await tokenFor(admin);
+      const inputs = Array.from({ length: 10_000 }, (_, i) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: `0x${i.toString(16).padStart(40, '0')}` }));
+      const inFlight = fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'query($i: [ScreenInput!]!) { screenBatch(inputs: $i) { valid } }', variables: { i: inputs } }),
+      });
+      await new Promise((r) => setTimeout(r, 30));
+      child.kill('SIGTERM');
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { data: { screenBatch: unknown[] } }).data.screenBatch).toHaveLength(10_000);
+      await ended;
+      expect(closed).toBe(true);
+      expect(await exited).toBe(0);
+      await expect(fetch(`${url}/health`)).rejects.toThrow();
+      await client.dispose();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await db.drop();
+    }
+  });
+});
