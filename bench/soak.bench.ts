@@ -105,6 +105,11 @@ export async function runSoakBench(): Promise<void> {
     for (const e of firstErrors) process.stdout.write(`    ${e}\n`);
     if (first !== undefined) {
       process.stdout.write(`  server memory: ${first.toFixed(0)} MiB after ${EVERY} s, ${lastMib.toFixed(0)} MiB at the end (${(((lastMib - first) / first) * 100).toFixed(1)} %; target within 10 %)\n`);
+      // Resident memory swings with garbage collection: compare the mean of the first and last quarter too.
+      const quarter = Math.max(1, Math.floor(memory.length / 4));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const [early, late] = [mean(memory.slice(0, quarter)), mean(memory.slice(-quarter))];
+      process.stdout.write(`  server memory, mean of the first and last quarter: ${early.toFixed(0)} → ${late.toFixed(0)} MiB (${(((late - early) / early) * 100).toFixed(1)} %), range ${Math.min(...memory).toFixed(0)}–${Math.max(...memory).toFixed(0)} MiB\n`);
     }
   } finally {
     await server.stop();
