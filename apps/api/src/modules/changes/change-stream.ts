@@ -42,13 +42,24 @@ export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
     const client = await pool.connect();
     client.on('notification', () => this.wakeAll());
     client.on('error', (err: Error) => {
-      this.logger.warn({ err }, 'change notifications connection lost: reconnecting');
-      if (this.client === client) this.client = undefined;
+      // Once this client is given back (shutdown, or an earlier error) its errors are not ours.
+      if (this.client !== client) return;
+      this.client = undefined;
       client.release(err);
+      if (this.stopped) return;
+      this.logger.warn({ err }, 'change notifications connection lost: reconnecting');
       this.reconnect();
     });
-    await client.query(`LISTEN ${CHANGES_CHANNEL}`);
     this.client = client;
+    try {
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (err) {
+      if (this.client === client) {
+        this.client = undefined;
+        client.release(err as Error);
+      }
+      throw err;
+    }
   }
 
   private reconnect(): void {
