@@ -1,7 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import * as jose from 'jose';
+import { spawnServer } from '../support/child-server.js';
 import { superuserQuery } from '../support/database.js';
 import { tokenFor } from '../support/keys.js';
 import { expectError } from '../support/refusals.js';
@@ -32,14 +32,6 @@ function outsideClient(job: unknown): Promise<Verdict> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const CHECKPOINT = '{ auditCheckpoint { treeSize rootHash issuedAt signature } }';
 const INCLUSION = 'query($i: BigInt!, $n: BigInt!) { auditInclusionProof(index: $i, treeSize: $n) { index treeSize leafHash path } }';
@@ -209,18 +201,8 @@ describe('audit transparency log (SPEC 6)', () => {
   });
 
   it('sequences events from concurrent writers in two server processes without gaps, and the whole log verifies', async () => {
-    const port = await freePort();
-    const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: app.db.url, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
-    const secondUrl = `http://127.0.0.1:${port}`;
+    const { url: secondUrl, child } = await spawnServer({ DATABASE_URL: app.db.url });
     try {
-      for (let i = 0; ; i++) {
-        if (await fetch(`${secondUrl}/health`).then((r) => r.ok, () => false)) break;
-        if (i > 300 || child.exitCode !== null) throw new Error('second server did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const before = await checkpoint();
       const screener = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
       const token = await tokenFor(screener.key);
@@ -258,8 +240,9 @@ describe('audit transparency log (SPEC 6)', () => {
       );
       expect(bad).toBe('0');
     } finally {
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
     }
   });
 });

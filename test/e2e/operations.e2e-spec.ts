@@ -1,5 +1,8 @@
-import { superuserQuery } from '../support/database.js';
-import { tokenFor } from '../support/keys.js';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { spawnServer } from '../support/child-server.js';
+import { createTestDatabase, superuserQuery } from '../support/database.js';
+import { newKey, tokenFor } from '../support/keys.js';
 import { createMemberWithPrincipal, post, startTestApp, type TestApp } from '../support/server.js';
 import { SUBMIT, statement } from '../support/statements.js';
 
@@ -132,25 +135,9 @@ describe('operations: abuse limits', () => {
 
 describe('operations: several API processes on one machine (CORDON_WORKERS)', () => {
   it('serves from two worker processes sharing the port, and stops them all on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
-    const path = await import('node:path');
-    const net = await import('node:net');
-    const { createTestDatabase } = await import('../support/database.js');
-    const { newKey } = await import('../support/keys.js');
-    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
     const db = await createTestDatabase();
     const admin = await newKey();
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: db.url, CORDON_WORKERS: '2', CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const { url, child, exited } = await spawnServer({ DATABASE_URL: db.url, CORDON_WORKERS: '2', CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk) });
     try {
       const pids = new Set<number>();
       // Both workers start on their own time; keep asking (new connection each time) for up to 40 s.
@@ -164,7 +151,6 @@ describe('operations: several API processes on one machine (CORDON_WORKERS)', ()
       const me = await post(url, { query: '{ me { roles } }' }, await tokenFor(admin));
       expect([...me.data!.me.roles].sort()).toEqual(['ADMIN', 'AUDITOR', 'CURATOR']);
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       await db.drop();
@@ -174,33 +160,10 @@ describe('operations: several API processes on one machine (CORDON_WORKERS)', ()
 
 describe('operations: graceful shutdown', () => {
   it('on SIGTERM finishes the requests in flight, closes subscriptions, refuses new connections and exits 0', async () => {
-    const { spawn } = await import('node:child_process');
-    const path = await import('node:path');
-    const net = await import('node:net');
-    const { createClient } = await import('graphql-ws');
-    const { default: WebSocket } = await import('ws');
-    const { createTestDatabase } = await import('../support/database.js');
-    const { newKey } = await import('../support/keys.js');
-    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
     const db = await createTestDatabase();
     const admin = await newKey();
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    const child = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { url, port, child, exited } = await spawnServer({ DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk) });
     try {
-      for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
-        if (i > 400) throw new Error('server did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
       // A subscriber …
       let closed = false;
       const client = createClient({

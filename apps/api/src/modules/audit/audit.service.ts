@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.js';
+import { GroupCommit } from '../../common/group-commit.js';
 import type { Caller } from '../../common/caller.js';
 import { canonicalParts } from './audit-canonical.js';
 
@@ -131,39 +132,11 @@ export class AuditService {
    * is waiting, it adds nothing.
    */
   recordAlone(event: AuditEventInput): Promise<RecordedEvent> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ event, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+    return this.alone.submit(event);
   }
 
-  private readonly waiting: { event: AuditEventInput; resolve: (e: RecordedEvent) => void; reject: (err: unknown) => void }[] = [];
-  private flushing = false;
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const group = this.waiting.splice(0, MAX_GROUP);
-        try {
-          // One statement, its own transaction: one round trip for the whole group.
-          const recorded = await this.append(this.dataSource, group.map((g) => g.event));
-          group.forEach((g, i) => g.resolve(recorded[i]));
-        } catch (err) {
-          if (group.length === 1) {
-            group[0].reject(err);
-            continue;
-          }
-          // Each caller gets its own outcome: one event that cannot be written never fails the others.
-          for (const g of group) {
-            await this.append(this.dataSource, [g.event]).then(([e]) => g.resolve(e), g.reject);
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
+  // One statement, its own transaction: one round trip for the whole group.
+  private readonly alone = new GroupCommit<AuditEventInput, RecordedEvent>(MAX_GROUP, (events) => this.append(this.dataSource, events));
 }
 
 /** Most events written together by one group commit. */

@@ -4,6 +4,7 @@ import { type MatchVia, matchKeys, parse } from '@app/canonical';
 import { DataSource } from 'typeorm';
 import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
+import { GroupCommit } from '../../common/group-commit.js';
 import { Role } from '../../common/roles.js';
 import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
@@ -134,60 +135,45 @@ export class ScreeningService {
     return padTo ? pad(rows, lower, padTo) : rows;
   }
 
-  private readonly waiting: { caller: Caller; fingerprints: string[]; event: AuditEventInput; resolve: (m: Map<string, IndicatorRow>) => void; reject: (err: unknown) => void }[] = [];
-  private flushing = false;
-
   /** Group commit for small screening calls: see screen(). */
   private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<Map<string, IndicatorRow>> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ caller, fingerprints, event, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+    return this.groups.submit({ caller, fingerprints, event });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const group = this.waiting.splice(0, MAX_GROUP);
-        try {
-          const keys = group.flatMap((g, call) => g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller })));
-          // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
-          const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
-            this.dataSource,
-            group.map((g) => g.event),
-            (n) => ({
-              sql: `SELECT k.call, ${INDICATOR_COLUMNS}
-                      FROM unnest($${n}::int[], $${n + 1}::text[], $${n + 2}::uuid[], $${n + 3}::boolean[], $${n + 4}::boolean[])
-                           AS k(call, fingerprint, member, coordinator, pending)
-                      JOIN indicator i ON i.fingerprint = k.fingerprint
-                     WHERE (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
-                       AND (i.supported_until IS NULL OR i.supported_until > now())
-                       AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))`,
-              params: [
-                keys.map((k) => k.call),
-                keys.map((k) => k.fingerprint),
-                keys.map((k) => k.caller.memberId),
-                keys.map((k) => isCoordinator(k.caller)),
-                keys.map((k) => this.statuses(k.caller).includes('PENDING')),
-              ],
-            }),
-          );
-          const found = group.map(() => new Map<string, IndicatorRow>());
-          for (const row of rows) {
-            if (row.call === null) continue;
-            const { call, ...indicator } = row;
-            found[call].set(indicator.fingerprint, indicator as IndicatorRow);
-          }
-          group.forEach((g, i) => g.resolve(found[i]));
-        } catch (err) {
-          for (const g of group) g.reject(err);
-        }
+  private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Map<string, IndicatorRow>>(
+    MAX_GROUP,
+    async (group) => {
+      const keys = group.flatMap((g, call) => g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller })));
+      // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
+      const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
+        this.dataSource,
+        group.map((g) => g.event),
+        (n) => ({
+          sql: `SELECT k.call, ${INDICATOR_COLUMNS}
+                  FROM unnest($${n}::int[], $${n + 1}::text[], $${n + 2}::uuid[], $${n + 3}::boolean[], $${n + 4}::boolean[])
+                       AS k(call, fingerprint, member, coordinator, pending)
+                  JOIN indicator i ON i.fingerprint = k.fingerprint
+                 WHERE (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
+                   AND (i.supported_until IS NULL OR i.supported_until > now())
+                   AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))`,
+          params: [
+            keys.map((k) => k.call),
+            keys.map((k) => k.fingerprint),
+            keys.map((k) => k.caller.memberId),
+            keys.map((k) => isCoordinator(k.caller)),
+            keys.map((k) => this.statuses(k.caller).includes('PENDING')),
+          ],
+        }),
+      );
+      const found = group.map(() => new Map<string, IndicatorRow>());
+      for (const row of rows) {
+        if (row.call === null) continue;
+        const { call, ...indicator } = row;
+        found[call].set(indicator.fingerprint, indicator as IndicatorRow);
       }
-    } finally {
-      this.flushing = false;
-    }
-  }
+      return found;
+    },
+  );
 
   /** ACTIVE and DISPUTED match; a coordinator's curator also sees PENDING ones. */
   private statuses(caller: Caller): string[] {

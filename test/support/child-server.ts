@@ -1,0 +1,44 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ChildServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** resolves with the exit code */
+  exited: Promise<number | null>;
+}
+
+/**
+ * The compiled service (`dist/apps/api/src/main.js`, built by `npm test`) as its own process on a
+ * free port, with these settings; resolves once /health answers.
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ChildServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
+    if (i > 600 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('the server did not start');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url, port, child, exited };
+}
