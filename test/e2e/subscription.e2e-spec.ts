@@ -1,53 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { type ChildServer, spawnServer } from '../support/child-server.js';
 import { type TestKey, tokenFor } from '../support/keys.js';
 import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
 
 type Party = { memberId: string; principalId: string; key: TestKey };
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** indicatorChanged over graphql-ws, across two server processes on one database. */
 describe('indicatorChanged subscription', () => {
   let app: TestApp;
-  let second: { url: string; child: ChildProcess };
+  let second: ChildServer;
   let coordinator: Party;
   let outsider: Party;
   beforeAll(async () => {
     app = await startTestApp();
     // A second API server, as its own process (the compiled service) on the same database:
     // changes made through this test's server must reach subscribers of that one.
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: app.db.url, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
-    second = { url: `http://127.0.0.1:${port}`, child };
-    for (let i = 0; ; i++) {
-      if (await fetch(`${second.url}/health`).then((r) => r.ok, () => false)) break;
-      if (i > 300 || child.exitCode !== null) throw new Error('second server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    second = await spawnServer({ DATABASE_URL: app.db.url });
     coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR', 'CURATOR']);
     outsider = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
   });
   afterAll(async () => {
     if (second) {
       second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
+      await second.exited;
     }
     await app?.stop();
   });

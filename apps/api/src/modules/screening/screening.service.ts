@@ -143,7 +143,10 @@ export class ScreeningService {
   private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Map<string, IndicatorRow>>(
     MAX_GROUP,
     async (group) => {
-      const keys = group.flatMap((g, call) => g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller })));
+      const keys = group.flatMap((g, call) => {
+        const pending = this.statuses(g.caller).includes('PENDING');
+        return g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller, pending }));
+      });
       // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
       const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
         this.dataSource,
@@ -161,7 +164,7 @@ export class ScreeningService {
             keys.map((k) => k.fingerprint),
             keys.map((k) => k.caller.memberId),
             keys.map((k) => isCoordinator(k.caller)),
-            keys.map((k) => this.statuses(k.caller).includes('PENDING')),
+            keys.map((k) => k.pending),
           ],
         }),
       );
