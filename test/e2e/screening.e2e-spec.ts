@@ -164,6 +164,26 @@ describe('screening (SPEC 5)', () => {
     expect(rows[0].canonical).not.toContain(listedAddress.toLowerCase());
   });
 
+  it('logs a large call (looked up in parts) as one event listing every fingerprint asked, in input order', async () => {
+    // 1,003 inputs: more than a grouped call, cut into parts that are looked up side by side.
+    const inputs = Array.from({ length: 1003 }, (_, i) =>
+      i % 250 === 249 || i === 1002 ? { kind: 'WALLET_ADDRESS', value: listedAddress } : i === 500 ? { value: 'no kind' } : { kind: 'WALLET_ADDRESS', value: nextAddress() },
+    );
+    const res = await app.gql(
+      `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { fingerprint match } }`,
+      { inputs },
+      outsider.key,
+    );
+    expect(res.errors).toBeUndefined();
+    const results = res.data!.screenBatch as { fingerprint: string | null; match: boolean }[];
+    expect(results.map((r, i) => [i, r.match])).toEqual(inputs.map((_, i) => [i, i % 250 === 249 || i === 1002]));
+    const [row] = await superuserQuery<{ canonical: string }>(app.db, `SELECT canonical FROM audit_event WHERE action = 'screen' ORDER BY idx DESC LIMIT 1`);
+    const data = JSON.parse(row.canonical).data as { count: number; fingerprints: (string | null)[] };
+    expect(data.count).toBe(1003);
+    expect(data.fingerprints).toEqual(results.map((r) => r.fingerprint));
+    expect(data.fingerprints[500]).toBeNull();
+  });
+
   it('refuses a malformed prefix, and batches over the cap, naming the field', async () => {
     const bad = await app.gql(PREFIX, { p: 'abc' }, outsider.key);
     expect(bad.errors?.[0]).toMatchObject({ message: 'prefix: must be 5 to 8 hexadecimal digits', extensions: { code: 'BAD_USER_INPUT' } });

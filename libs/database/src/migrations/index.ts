@@ -2,6 +2,7 @@ import { Foundation1764400000000 } from './1764400000000-foundation.js';
 import { Indicators1764500000000 } from './1764500000000-indicators.js';
 import { ChangeFeed1764600000000 } from './1764600000000-change-feed.js';
 import { AuditTree1764700000000 } from './1764700000000-audit-tree.js';
+import { ScreeningStorage1764800000000 } from './1764800000000-screening-storage.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
-export const MIGRATIONS = [Foundation1764400000000, Indicators1764500000000, ChangeFeed1764600000000, AuditTree1764700000000];
+export const MIGRATIONS = [Foundation1764400000000, Indicators1764500000000, ChangeFeed1764600000000, AuditTree1764700000000, ScreeningStorage1764800000000];

@@ -13,6 +13,10 @@ import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indic
 export const MAX_SCREEN_BATCH = 10_000;
 /** Calls of at most this many inputs are grouped with others in flight (one statement per group). */
 const GROUPED_MAX_INPUTS = 100;
+/** A larger call is looked up in this many parts at most (side by side, see screen())… */
+const PARTS = 4;
+/** …of at least this many inputs each. */
+const MIN_PART = 250;
 /** Most calls one grouped statement carries. */
 const MAX_GROUP = 200;
 /** Largest bucket size screenByPrefix pads to. */
@@ -76,27 +80,42 @@ export class ScreeningService {
 
   async screen(caller: Caller, inputs: ScreenInputValues[]): Promise<ScreenOutcome[]> {
     if (inputs.length > MAX_SCREEN_BATCH) throw CordonException.badInput('inputs', `at most ${MAX_SCREEN_BATCH} inputs per call, got ${inputs.length}`);
-    const prepared = inputs.map((input) => prepare(input));
-    const wanted = [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
-    const event: AuditEventInput = {
+    const event = (prepared: Prepared[]): AuditEventInput => ({
       action: 'screen',
       actor: caller,
       subjectId: null,
       subjectMemberId: caller.memberId,
       data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
-    };
-    // Small calls (an exchange's deposit check) are grouped with the others in flight: one
-    // statement logs the whole group and looks all of it up. Large ones log their event while
-    // their own lookup runs. Either way the answer leaves only once its event is committed.
-    const found =
-      inputs.length <= GROUPED_MAX_INPUTS
-        ? await this.grouped(caller, wanted, event)
-        : (
-            await Promise.all([
-              wanted.length > 0 ? this.lookup(caller, wanted) : Promise.resolve(new Map<string, IndicatorRow>()),
-              this.audit.recordAlone(event),
-            ])
-          )[0];
+    });
+    let prepared: Prepared[];
+    let found: Map<string, IndicatorRow>;
+    if (inputs.length <= GROUPED_MAX_INPUTS) {
+      // Small calls (an exchange's deposit check) are grouped with the others in flight: one
+      // statement logs the whole group and looks all of it up.
+      prepared = inputs.map((input) => prepare(input));
+      found = await this.grouped(caller, keysOf(prepared), event(prepared));
+    } else {
+      // Large ones are cut into a few parts, each looked up (on its own connection) as soon as it
+      // is canonicalised, so PostgreSQL probes one part while the next is being prepared and
+      // the parts' probes run side by side; the call's event is logged while they run. Between
+      // parts the event loop is free for other requests.
+      prepared = [];
+      const lookups: Promise<Map<string, IndicatorRow>>[] = [];
+      const part = Math.max(MIN_PART, Math.ceil(inputs.length / PARTS));
+      for (let from = 0; from < inputs.length; from += part) {
+        if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+        const chunk = inputs.slice(from, from + part).map((input) => prepare(input));
+        prepared.push(...chunk);
+        const wanted = keysOf(chunk);
+        if (wanted.length === 0) continue;
+        const lookup = this.lookup(caller, wanted);
+        lookup.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        lookups.push(lookup);
+      }
+      const [maps] = await Promise.all([Promise.all(lookups), this.audit.recordAlone(event(prepared))]);
+      found = maps.length === 1 ? maps[0] : new Map(maps.flatMap((m) => [...m]));
+    }
+    // Either way the answer leaves only once its event is committed.
     for (const { outcome, keys } of prepared) {
       const hit = keys.find((k) => found.has(k.fingerprint));
       if (!hit) continue;
@@ -152,13 +171,16 @@ export class ScreeningService {
         this.dataSource,
         group.map((g) => g.event),
         (n) => ({
-          sql: `SELECT k.call, ${INDICATOR_COLUMNS}
+          sql: `SELECT k.call, i.*
                   FROM unnest($${n}::int[], $${n + 1}::text[], $${n + 2}::uuid[], $${n + 3}::boolean[], $${n + 4}::boolean[])
                        AS k(call, fingerprint, member, coordinator, pending)
-                  JOIN indicator i ON i.fingerprint = k.fingerprint
-                 WHERE (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
-                   AND (i.supported_until IS NULL OR i.supported_until > now())
-                   AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))`,
+                  CROSS JOIN LATERAL (
+                    SELECT ${INDICATOR_COLUMNS} FROM indicator i
+                     WHERE i.fingerprint = k.fingerprint
+                       AND (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
+                       AND (i.supported_until IS NULL OR i.supported_until > now())
+                       AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))
+                     LIMIT 1) i`,
           params: [
             keys.map((k) => k.call),
             keys.map((k) => k.fingerprint),
@@ -187,15 +209,24 @@ export class ScreeningService {
     const params: unknown[] = [fingerprints, this.statuses(caller)];
     const visible = indicatorVisible(caller, params);
     const rows = (await this.dataSource.query(
-      // A join on unnest, not `= ANY($1)`: with 10,000 keys against millions of rows the planner
-      // turns `= ANY` into a sequential scan; the join stays one index probe per key.
-      `SELECT ${INDICATOR_COLUMNS} FROM unnest($1::text[]) AS k(fingerprint) JOIN indicator i ON i.fingerprint = k.fingerprint
-        WHERE i.status = ANY($2::text[])
-          AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}`,
+      // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
+      // `= ANY`) with thousands of keys is often planned as a hash join over a sequential scan of
+      // millions of rows; a LATERAL subquery with LIMIT 1 (fingerprints are unique) cannot be.
+      `SELECT i.* FROM unnest($1::text[]) AS k(fingerprint)
+        CROSS JOIN LATERAL (
+          SELECT ${INDICATOR_COLUMNS} FROM indicator i
+           WHERE i.fingerprint = k.fingerprint AND i.status = ANY($2::text[])
+             AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}
+           LIMIT 1) i`,
       params,
     )) as IndicatorRow[];
     return new Map(rows.map((r) => [r.fingerprint, r]));
   }
+}
+
+/** The distinct fingerprints to look up for these inputs. */
+function keysOf(prepared: Prepared[]): string[] {
+  return [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
 }
 
 function prepare(input: ScreenInputValues): Prepared {
