@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AccessPolicyRegistry } from './common/access-policy.registry.js';
 import { Clock } from './common/clock.js';
+import { Notifications } from './common/notifications.js';
 import { CONFIG, LOGGER } from './common/tokens.js';
 import { graphqlOptions } from './graphql.config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
@@ -36,7 +37,7 @@ export interface AppContext {
   clock?: Clock;
 }
 
-/** What every module may inject: settings, the data source, the logger and the clock. */
+/** What every module may inject: settings, the data source, the logger, the clock and notifications. */
 @Global()
 @Module({})
 class CoreModule {
@@ -46,8 +47,9 @@ class CoreModule {
       { provide: LOGGER, useValue: ctx.logger },
       { provide: DataSource, useValue: ctx.dataSource },
       { provide: Clock, useValue: ctx.clock ?? new Clock() },
+      Notifications,
     ];
-    return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
+    return { module: CoreModule, providers, exports: providers.map((p) => ('provide' in p ? p.provide : p)) };
   }
 }
 

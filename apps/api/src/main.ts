@@ -1,3 +1,4 @@
+import './common/production-mode.js';
 import cluster from 'node:cluster';
 import { ConfigError, type CordonConfig, loadConfig } from '@app/config';
 import { EmbeddedDatabaseError } from '@app/database';

@@ -1,6 +1,6 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { type ValidationError, validate } from 'class-validator';
+import { getMetadataStorage, type ValidationError, validate } from 'class-validator';
 import { CordonException } from './cordon.exception.js';
 
 const PLAIN = new Set<unknown>([String, Boolean, Number, Array, Object, undefined]);
@@ -29,6 +29,17 @@ function forbiddenMember(value: unknown, path: string, depth = 0): string | unde
   return undefined;
 }
 
+/** Whether class-validator has any rule for the class (remembered per class). */
+const hasRules = new Map<unknown, boolean>();
+function rulesFor(metatype: unknown): boolean {
+  let has = hasRules.get(metatype);
+  if (has === undefined) {
+    has = getMetadataStorage().getTargetValidationMetadatas(metatype as new () => object, '', true, false).length > 0;
+    hasRules.set(metatype, has);
+  }
+  return has;
+}
+
 /**
  * Validates GraphQL input objects with their class-validator rules; the first problem becomes
  * BAD_USER_INPUT naming the field (e.g. `input.name: must be 1 to 200 characters`).
@@ -40,6 +51,9 @@ export class InputValidationPipe implements PipeTransform {
     if (PLAIN.has(metatype) || value === null || value === undefined || typeof value !== 'object') return value;
     const forbidden = forbiddenMember(value, metadata.data ?? 'input');
     if (forbidden) throw CordonException.badInput(forbidden, 'this member name is not allowed');
+    // An input type without rules (ScreenInput: its service checks each value) passes as GraphQL
+    // coerced it: no instance to build, nothing to validate — one less step per screening call.
+    if (!rulesFor(metatype)) return value;
     const instance = plainToInstance(metatype as new () => object, value);
     const errors = await validate(instance, { forbidUnknownValues: false });
     const problem = firstProblem(errors, metadata.data ?? 'input');

@@ -3,6 +3,14 @@ import { Indicators1764500000000 } from './1764500000000-indicators.js';
 import { ChangeFeed1764600000000 } from './1764600000000-change-feed.js';
 import { AuditTree1764700000000 } from './1764700000000-audit-tree.js';
 import { ScreeningStorage1764800000000 } from './1764800000000-screening-storage.js';
+import { CredentialNotify1764900000000 } from './1764900000000-credential-notify.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
-export const MIGRATIONS = [Foundation1764400000000, Indicators1764500000000, ChangeFeed1764600000000, AuditTree1764700000000, ScreeningStorage1764800000000];
+export const MIGRATIONS = [
+  Foundation1764400000000,
+  Indicators1764500000000,
+  ChangeFeed1764600000000,
+  AuditTree1764700000000,
+  ScreeningStorage1764800000000,
+  CredentialNotify1764900000000,
+];

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CordonConfig } from '@app/config';
+import { CREDENTIALS_CHANNEL } from '@app/database';
 import { createTokenVerifier, type PublicJwk, TokenError } from '@app/signing';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
+import { Notifications } from '../../common/notifications.js';
 import { COORDINATOR_ONLY_ROLES, MemberKind, type Role } from '../../common/roles.js';
 import { CONFIG, LOGGER } from '../../common/tokens.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -25,6 +27,9 @@ interface KeyRow {
 
 /** last_used_at is kept to the minute: at most one write per key per minute per process. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** A remembered key is read again after this long even if no change was announced. */
+const KEY_MEMORY_MS = 60_000;
+const KEY_MEMORY_ENTRIES = 10_000;
 
 /**
  * Turns an Authorization header into a Caller (SPEC 2) or refuses it with UNAUTHENTICATED,
@@ -33,8 +38,18 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 @Injectable()
 export class AuthService {
   private readonly lastUsedWritten = new Map<string, number>();
-  /** Remembers tokens whose signature it has checked; the key's standing is read on every request. */
+  /** Remembers tokens whose signature it has checked. */
   private readonly tokens = createTokenVerifier({ maxEntries: 10_000 });
+  /**
+   * Keys (with their principal's roles and standing) as last read, remembered only while this
+   * process listens for credential changes: every change to a key, principal or member NOTIFYs
+   * on commit (a trigger), which empties this; so does any mutation answered by this process
+   * before its answer leaves, and a lost notifications connection (until it is back).
+   */
+  private readonly keys = new Map<string, { row: KeyRow; readAt: number }>();
+  private rememberKeys = false;
+  /** Bumped whenever the memory is emptied: a read that raced with a change is not remembered. */
+  private generation = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,7 +58,20 @@ export class AuthService {
     @Inject(CONFIG) private readonly config: CordonConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly limits: RateLimits,
-  ) {}
+    notifications: Notifications,
+  ) {
+    notifications.on(CREDENTIALS_CHANNEL, () => this.forgetKeys());
+    notifications.onState((connected) => {
+      this.forgetKeys();
+      this.rememberKeys = connected;
+    });
+  }
+
+  /** Forgets every remembered key: the next request reads its key's standing again. */
+  forgetKeys(): void {
+    this.generation++;
+    this.keys.clear();
+  }
 
   /** `address`: the client's, to brake floods of refused sign-ins (none for WebSocket connects). */
   async authenticate(authorization: string | string[] | undefined, address?: string): Promise<Caller> {
@@ -79,11 +107,25 @@ export class AuthService {
    * disabled or the member suspended: what a long-lived subscription checks before each delivery.
    */
   async standing(kid: string): Promise<Caller | null> {
-    const row = await this.activeKey(kid);
+    const row = await this.readKey(kid);
     return row && !row.suspended && !row.disabled ? callerOf(row) : null;
   }
 
   private async activeKey(kid: string): Promise<KeyRow | undefined> {
+    const now = Date.now();
+    const remembered = this.rememberKeys ? this.keys.get(kid) : undefined;
+    if (remembered && now - remembered.readAt < KEY_MEMORY_MS) return remembered.row;
+    const generation = this.generation;
+    const row = await this.readKey(kid);
+    // Unknown kids are never remembered (they are refused, and braked per address).
+    if (row && this.rememberKeys && generation === this.generation) {
+      if (this.keys.size >= KEY_MEMORY_ENTRIES) this.keys.clear();
+      this.keys.set(kid, { row, readAt: now });
+    }
+    return row;
+  }
+
+  private async readKey(kid: string): Promise<KeyRow | undefined> {
     const rows = (await this.dataSource.query(
       `SELECT k.kid, k.public_jwk, p.id AS principal_id, p.roles, p.disabled,
               m.id AS member_id, m.kind AS member_kind, m.suspended

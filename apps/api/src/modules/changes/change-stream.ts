@@ -1,97 +1,39 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
-import type { PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
+import { Notifications } from '../../common/notifications.js';
 import { encodeCursor } from '../../common/paging.js';
-import { LOGGER } from '../../common/tokens.js';
 import { CHANGES_CHANNEL } from '../indicators/indicator-changes.js';
 import { type ChangeRow, ChangesService } from './changes.service.js';
 
 /**
- * Live changes for `indicatorChanged`: one LISTEN connection per API process wakes the process's
+ * Live changes for `indicatorChanged`: the process's LISTEN connection (Notifications) wakes its
  * subscribers on every committed change, from whichever process made it; each subscriber then
  * reads the feed past its own position with its own visibility, so it gets exactly what
  * `changes` would give it, in the same order, nothing skipped.
  */
 @Injectable()
-export class ChangeStream implements OnModuleInit, OnApplicationShutdown {
-  private client: PoolClient | undefined;
+export class ChangeStream implements OnApplicationShutdown {
   private readonly waiters = new Set<() => void>();
   private stopped = false;
-  private reconnecting = false;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly changes: ChangesService,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.listen();
-  }
-
-  /**
-   * Takes a connection for LISTEN. If it breaks (a database restart, a failover, a terminated
-   * backend) the process does not fall over: it takes another one, retrying every second, and
-   * wakes every subscriber, which re-reads the feed past its position — nothing is lost.
-   */
-  private async listen(): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master: { connect(): Promise<PoolClient> } }).master;
-    const client = await pool.connect();
-    client.on('notification', () => this.wakeAll());
-    client.on('error', (err: Error) => {
-      // Once this client is given back (shutdown, or an earlier error) its errors are not ours.
-      if (this.client !== client) return;
-      this.client = undefined;
-      client.release(err);
-      if (this.stopped) return;
-      this.logger.warn({ err }, 'change notifications connection lost: reconnecting');
-      this.reconnect();
-    });
-    this.client = client;
-    try {
-      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
-    } catch (err) {
-      if (this.client === client) {
-        this.client = undefined;
-        client.release(err as Error);
-      }
-      throw err;
-    }
-  }
-
-  private reconnect(): void {
-    if (this.stopped || this.reconnecting) return;
-    this.reconnecting = true;
-    const attempt = () => {
-      if (this.stopped) return;
-      this.listen().then(
-        () => {
-          this.reconnecting = false;
-          this.wakeAll();
-        },
-        () => setTimeout(attempt, 1000).unref(),
-      );
-    };
-    setTimeout(attempt, 100).unref();
+    notifications: Notifications,
+  ) {
+    notifications.on(CHANGES_CHANNEL, () => this.wakeAll());
+    // After a lost connection every subscriber re-reads the feed past its position: nothing is lost.
+    notifications.onState(() => this.wakeAll());
   }
 
   private wakeAll(): void {
     for (const wake of [...this.waiters]) wake();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     this.stopped = true;
-    const client = this.client;
-    this.client = undefined;
     this.wakeAll();
     this.waiters.clear();
-    if (client) {
-      await client.query(`UNLISTEN ${CHANGES_CHANNEL}`).catch(() => undefined);
-      client.release();
-    }
   }
 
   /**

@@ -7,12 +7,12 @@ import { IndicatorObject } from '../indicators/dto/indicator.object.js';
 import { PrefixMatchObject, ScreenInput, ScreenResultObject } from './dto/screen.object.js';
 import { type ScreenOutcome, ScreeningService } from './screening.service.js';
 
+/** The outcome becomes the result in place (10,000 of them in a batch: no copies). */
 function toObject(o: ScreenOutcome): ScreenResultObject {
-  return Object.assign(new ScreenResultObject(), {
-    ...o,
-    kind: (o.kind as IndicatorKind | null) ?? null,
-    indicator: o.indicator ? IndicatorObject.from(o.indicator) : null,
-  });
+  const result = o as unknown as ScreenResultObject;
+  result.kind = (o.kind as IndicatorKind | null) ?? null;
+  result.indicator = o.indicator ? IndicatorObject.from(o.indicator) : null;
+  return result;
 }
 
 @Resolver()
