@@ -22,7 +22,7 @@ const CHUNK = 50_000;
 /** A checkpoint of an unchanged tree is reused for this long instead of signing another. */
 const CHECKPOINT_REUSE_MS = 10_000;
 /** How often the tree catches up on its own (queries catch up first anyway). */
-const INTEGRATE_EVERY_MS = 2_000;
+const INTEGRATE_EVERY_MS = 500;
 
 export const CHECKPOINT_TYP = 'cordon-checkpoint+jwt';
 
