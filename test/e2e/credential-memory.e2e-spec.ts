@@ -50,6 +50,24 @@ describe('remembered keys follow every credential change', () => {
     return party;
   }
 
+  /** cordon_auth_key_reads_total{source} of a process. */
+  async function keyReads(url: string): Promise<{ memory: number; database: number }> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const count = (source: string) => Number(new RegExp(`^cordon_auth_key_reads_total\\{source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { memory: count('memory'), database: count('database') };
+  }
+
+  it('remembers a verified key: repeated requests with it read no credentials from the database', async () => {
+    const party = await rememberedScreener();
+    for (const url of [app.url, second.url]) {
+      const before = await keyReads(url);
+      for (let i = 0; i < 5; i++) expect(codeOf(await screen(url, party.key))).toBe('OK');
+      const after = await keyReads(url);
+      expect(after.memory - before.memory).toBe(5);
+      expect(after.database - before.database).toBe(0);
+    }
+  });
+
   it('a key revoked through one process is refused by that process at once and by the other within a second', async () => {
     const party = await rememberedScreener();
     const revoke = await app.gql(`mutation($kid: ID!) { revokePrincipalKey(kid: $kid, reason: "lost laptop") { status } }`, { kid: party.key.kid });
@@ -91,5 +109,27 @@ describe('remembered keys follow every credential change', () => {
     // ... and undoing it at the database lets the key in again.
     await superuserQuery(app.db, `UPDATE principal SET disabled = false, disabled_at = NULL, disabled_reason = NULL WHERE id = $1`, [disabled.principalId]);
     expect(await until(disabled.key, 'OK')).toBeLessThan(1000);
+  });
+
+  it('after losing its notifications connection a process trusts nothing it remembered, and remembers again once it listens', async () => {
+    const party = await rememberedScreener();
+    // Every connection of both processes to the database is cut (as a database restart would);
+    // the key is revoked by hand while they reconnect: no notification reaches anyone.
+    await superuserQuery(app.db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    await superuserQuery(app.db, `UPDATE principal_key SET status = 'REVOKED', revoked_at = now(), revoked_reason = 'during an outage' WHERE kid = $1`, [party.key.kid]);
+    expect(await until(party.key, 'UNAUTHENTICATED')).toBeLessThan(2000);
+
+    // Once listening again, both remember keys again.
+    const other = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    for (const url of [app.url, second.url]) {
+      for (let attempt = 0; ; attempt++) {
+        const before = await keyReads(url);
+        for (let i = 0; i < 3; i++) expect(codeOf(await screen(url, other.key))).toBe('OK');
+        const after = await keyReads(url);
+        if (after.memory - before.memory >= 2) break;
+        if (attempt > 50) throw new Error(`${url} does not remember keys again`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.js';
 import { GroupCommit } from '../../common/group-commit.js';
+import { preparedRunner } from '../../common/prepared.js';
 import type { Caller } from '../../common/caller.js';
 import { canonicalParts } from './audit-canonical.js';
 
@@ -135,8 +136,9 @@ export class AuditService {
     return this.alone.submit(event);
   }
 
-  // One statement, its own transaction: one round trip for the whole group.
-  private readonly alone = new GroupCommit<AuditEventInput, RecordedEvent>(MAX_GROUP, (events) => this.append(this.dataSource, events));
+  // One (prepared) statement, its own transaction: one round trip for the whole group.
+  private readonly prepared = preparedRunner(this.dataSource);
+  private readonly alone = new GroupCommit<AuditEventInput, RecordedEvent>(MAX_GROUP, (events) => this.append(this.prepared, events));
 }
 
 /** Most events written together by one group commit. */

@@ -32,11 +32,6 @@ export function authPlugin(auth: AuthService, audit: AuditService, limits: RateL
           }
           await limits.request(req[CALLER].principalId);
         },
-        async willSendResponse({ operation }) {
-          // A mutation answered here may have changed a key, a principal or a member: this process
-          // forgets the keys it remembers before the answer leaves (the others on NOTIFY).
-          if (operation?.operation === 'mutation') auth.forgetKeys();
-        },
         async didEncounterErrors({ contextValue, errors, operation }) {
           const caller = contextValue.req[CALLER];
           if (!caller) return;

@@ -4,7 +4,7 @@ import type { CordonConfig } from '@app/config';
 import { CREDENTIALS_CHANNEL } from '@app/database';
 import { createTokenVerifier, type PublicJwk, TokenError } from '@app/signing';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
@@ -12,6 +12,7 @@ import { Notifications } from '../../common/notifications.js';
 import { COORDINATOR_ONLY_ROLES, MemberKind, type Role } from '../../common/roles.js';
 import { CONFIG, LOGGER } from '../../common/tokens.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MetricsService } from '../ops/metrics.service.js';
 import { RateLimits } from '../ops/rate-limits.js';
 
 interface KeyRow {
@@ -28,7 +29,7 @@ interface KeyRow {
 /** last_used_at is kept to the minute: at most one write per key per minute per process. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 /** A remembered key is read again after this long even if no change was announced. */
-const KEY_MEMORY_MS = 60_000;
+const KEY_MEMORY_MS = 10_000;
 const KEY_MEMORY_ENTRIES = 10_000;
 
 /**
@@ -43,8 +44,8 @@ export class AuthService {
   /**
    * Keys (with their principal's roles and standing) as last read, remembered only while this
    * process listens for credential changes: every change to a key, principal or member NOTIFYs
-   * on commit (a trigger), which empties this; so does any mutation answered by this process
-   * before its answer leaves, and a lost notifications connection (until it is back).
+   * on commit (a trigger), which empties this; so does a credential change made by this process
+   * (credentialTransaction), and a lost notifications connection (until it is back).
    */
   private readonly keys = new Map<string, { row: KeyRow; readAt: number }>();
   private rememberKeys = false;
@@ -58,6 +59,7 @@ export class AuthService {
     @Inject(CONFIG) private readonly config: CordonConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly limits: RateLimits,
+    private readonly metrics: MetricsService,
     notifications: Notifications,
   ) {
     notifications.on(CREDENTIALS_CHANNEL, () => this.forgetKeys());
@@ -71,6 +73,15 @@ export class AuthService {
   forgetKeys(): void {
     this.generation++;
     this.keys.clear();
+  }
+
+  /**
+   * A transaction that changes who may do what (a key revoked, roles, a principal disabled, a
+   * member suspended): once it has committed, this process forgets the keys it remembers before
+   * anything else runs (the other processes forget on the NOTIFY the change sends).
+   */
+  credentialTransaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work).finally(() => this.forgetKeys());
   }
 
   /** `address`: the client's, to brake floods of refused sign-ins (none for WebSocket connects). */
@@ -114,9 +125,13 @@ export class AuthService {
   private async activeKey(kid: string): Promise<KeyRow | undefined> {
     const now = Date.now();
     const remembered = this.rememberKeys ? this.keys.get(kid) : undefined;
-    if (remembered && now - remembered.readAt < KEY_MEMORY_MS) return remembered.row;
+    if (remembered && now - remembered.readAt < KEY_MEMORY_MS) {
+      this.metrics.keyReads.inc({ source: 'memory' });
+      return remembered.row;
+    }
     const generation = this.generation;
     const row = await this.readKey(kid);
+    this.metrics.keyReads.inc({ source: 'database' });
     // Unknown kids are never remembered (they are refused, and braked per address).
     if (row && this.rememberKeys && generation === this.generation) {
       if (this.keys.size >= KEY_MEMORY_ENTRIES) this.keys.clear();

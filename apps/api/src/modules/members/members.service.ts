@@ -6,6 +6,7 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { Role } from '../../common/roles.js';
 import { isUniqueViolation, optionalText, text, uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AuthService } from '../auth/auth.service.js';
 import type { CreateMemberInput } from './dto/member.input.js';
 import { MemberEntity } from './member.entity.js';
 
@@ -15,6 +16,7 @@ export class MembersService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly auth: AuthService,
   ) {}
 
   /** Member directory: every authenticated principal may read ids, names, kinds (needed for shareWith). */
@@ -56,7 +58,7 @@ export class MembersService {
     const why = text('reason', reason);
     const memberId = uuid('id', id);
     if (memberId === caller.memberId) throw CordonException.badInput('id', 'you cannot suspend your own member');
-    return this.dataSource.transaction(async (em) => {
+    return this.auth.credentialTransaction(async (em) => {
       const member = await this.lockMember(em, memberId);
       if (member.suspended) throw CordonException.badInput('id', 'the member is already suspended');
       Object.assign(member, { suspended: true, suspendedReason: why, suspendedAt: this.clock.now() });
@@ -70,7 +72,7 @@ export class MembersService {
   async reinstate(caller: Caller, id: string, note: string | null | undefined): Promise<MemberEntity> {
     const memberId = uuid('id', id);
     const why = optionalText('note', note);
-    return this.dataSource.transaction(async (em) => {
+    return this.auth.credentialTransaction(async (em) => {
       const member = await this.lockMember(em, memberId);
       if (!member.suspended) throw CordonException.badInput('id', 'the member is not suspended');
       Object.assign(member, { suspended: false, suspendedReason: null, suspendedAt: null });

@@ -43,6 +43,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly keyReads = new Counter({
+    name: 'cordon_auth_key_reads_total',
+    help: 'keys of authenticated requests, by where their standing came from: memory (remembered) or database',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'cordon_' });
     new Gauge({

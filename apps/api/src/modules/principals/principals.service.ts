@@ -7,6 +7,7 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { COORDINATOR_ONLY_ROLES, MemberKind, Role } from '../../common/roles.js';
 import { isUniqueViolation, text, uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AuthService } from '../auth/auth.service.js';
 import { MemberEntity } from '../members/member.entity.js';
 import { MembersService } from '../members/members.service.js';
 import type { CreatePrincipalInput } from './dto/principal.input.js';
@@ -25,6 +26,7 @@ export class PrincipalsService {
     private readonly audit: AuditService,
     private readonly members: MembersService,
     private readonly clock: Clock,
+    private readonly auth: AuthService,
   ) {}
 
   async me(caller: Caller): Promise<PrincipalEntity> {
@@ -116,7 +118,7 @@ export class PrincipalsService {
   /** An ADMIN may revoke any key; a principal its own, but not its last active one. */
   async revokeKey(caller: Caller, kid: string, reason: string): Promise<PrincipalKeyEntity> {
     const why = text('reason', reason);
-    return this.dataSource.transaction(async (em) => {
+    return this.auth.credentialTransaction(async (em) => {
       // A kid is a base64url thumbprint: anything else names no key (and a NUL would fail the query).
       const key = KID.test(kid) ? await em.getRepository(PrincipalKeyEntity).findOne({ where: { kid }, lock: { mode: 'pessimistic_write' } }) : null;
       // A non-admin gets the same answer whether or not the kid exists: no probing of other members' keys.
@@ -185,7 +187,7 @@ export class PrincipalsService {
     action: string,
     apply: (em: EntityManager, principal: PrincipalEntity) => Promise<Record<string, unknown>>,
   ): Promise<PrincipalEntity> {
-    return this.dataSource.transaction(async (em) => {
+    return this.auth.credentialTransaction(async (em) => {
       const principal = await em.getRepository(PrincipalEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!principal) throw CordonException.notFound('principal', 'id');
       const data = await apply(em, principal);

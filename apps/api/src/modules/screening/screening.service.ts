@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { GroupCommit } from '../../common/group-commit.js';
+import { preparedQuery, preparedRunner } from '../../common/prepared.js';
 import { Role } from '../../common/roles.js';
 import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
@@ -159,6 +160,8 @@ export class ScreeningService {
     return this.groups.submit({ caller, fingerprints, event });
   }
 
+  private readonly prepared = preparedRunner(this.dataSource);
+
   private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Map<string, IndicatorRow>>(
     MAX_GROUP,
     async (group) => {
@@ -168,7 +171,7 @@ export class ScreeningService {
       });
       // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
       const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
-        this.dataSource,
+        this.prepared,
         group.map((g) => g.event),
         (n) => ({
           sql: `SELECT k.call, i.*
@@ -208,7 +211,8 @@ export class ScreeningService {
   private async lookup(caller: Caller, fingerprints: string[]): Promise<Map<string, IndicatorRow>> {
     const params: unknown[] = [fingerprints, this.statuses(caller)];
     const visible = indicatorVisible(caller, params);
-    const rows = (await this.dataSource.query(
+    const rows = await preparedQuery<IndicatorRow>(
+      this.dataSource,
       // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
       // `= ANY`) with thousands of keys is often planned as a hash join over a sequential scan of
       // millions of rows; a LATERAL subquery with LIMIT 1 (fingerprints are unique) cannot be.
@@ -219,7 +223,7 @@ export class ScreeningService {
              AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}
            LIMIT 1) i`,
       params,
-    )) as IndicatorRow[];
+    );
     return new Map(rows.map((r) => [r.fingerprint, r]));
   }
 }
