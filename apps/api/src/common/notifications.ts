@@ -4,20 +4,21 @@ import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { LOGGER } from './tokens.js';
 
+/** How often the LISTEN connection is checked, and how long its answer may take. */
+const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_TIMEOUT_MS = 3_000;
+
 /**
  * One PostgreSQL LISTEN connection per API process, for every channel a part of the process
  * follows (the change feed, credential changes). NOTIFY is sent inside the changing transaction
  * and delivered on commit to every process on the database, whichever made the change.
  *
- * If the connection breaks (a database restart, a failover, a terminated backend — or it stops
- * answering the heartbeat query sent every 5 s within 3 s), notifications sent meanwhile are lost: every follower is told (`connected: false`) so it stops trusting what
- * it remembers, another connection is taken (retried every second), and followers are told again
- * (`connected: true`) once it listens — and should then re-read what they follow.
+ * If the connection breaks (a database restart, a failover, a terminated backend — or it leaves
+ * the heartbeat query sent every 5 s unanswered for 3 s), notifications sent meanwhile are lost:
+ * every follower is told (`connected: false`) so it stops trusting what it remembers, another
+ * connection is taken (retried every second), and followers are told again (`connected: true`)
+ * once it listens — and should then re-read what they follow.
  */
-/** How often the LISTEN connection is checked, and how long its answer may take. */
-const HEARTBEAT_MS = 5_000;
-const HEARTBEAT_TIMEOUT_MS = 3_000;
-
 @Injectable()
 export class Notifications implements OnModuleInit, OnApplicationShutdown {
   private client: PoolClient | undefined;
@@ -41,10 +42,6 @@ export class Notifications implements OnModuleInit, OnApplicationShutdown {
   /** Called with true each time the process (again) listens, with false when the connection is lost. */
   onState(listener: (connected: boolean) => void): void {
     this.stateListeners.push(listener);
-  }
-
-  get connected(): boolean {
-    return this.client !== undefined;
   }
 
   async onModuleInit(): Promise<void> {
