@@ -19,6 +19,8 @@ describe('AuthService key memory', () => {
     const reads: { resolve: (rows: unknown[]) => void }[] = [];
     const dataSource = {
       query: () => new Promise<unknown[]>((resolve) => reads.push({ resolve })),
+      // A credential transaction: its work runs (and "commits") at once.
+      transaction: <T>(work: (em: unknown) => Promise<T>) => work({}),
     } as unknown as DataSource;
     const channels = new Map<string, () => void>();
     const states: ((connected: boolean) => void)[] = [];
@@ -91,6 +93,15 @@ describe('AuthService key memory', () => {
     auth.forgetKeys(); // a revocation committed while the read was in flight
     reads[0].resolve([row]);
     await pending;
+    expect(await read()).toBe(true);
+  });
+
+  it('forgets as a credential transaction of this process commits, before its caller goes on', async () => {
+    const { auth, read, setState } = setup();
+    setState(true);
+    await read();
+    expect(await read()).toBe(false);
+    expect(await auth.credentialTransaction(async () => 'revoked')).toBe('revoked');
     expect(await read()).toBe(true);
   });
 
