@@ -4,6 +4,7 @@ import { ChangeFeed1764600000000 } from './1764600000000-change-feed.js';
 import { AuditTree1764700000000 } from './1764700000000-audit-tree.js';
 import { ScreeningStorage1764800000000 } from './1764800000000-screening-storage.js';
 import { CredentialNotify1764900000000 } from './1764900000000-credential-notify.js';
+import { FingerprintHashIndex1765000000000 } from './1765000000000-fingerprint-hash-index.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AuditTree1764700000000,
   ScreeningStorage1764800000000,
   CredentialNotify1764900000000,
+  FingerprintHashIndex1765000000000,
 ];

@@ -209,7 +209,7 @@ export class ScreeningService {
   }
 
   private async lookup(caller: Caller, fingerprints: string[]): Promise<Map<string, IndicatorRow>> {
-    const params: unknown[] = [fingerprints, this.statuses(caller)];
+    const params: unknown[] = [hexArrayLiteral(fingerprints), this.statuses(caller)];
     const visible = indicatorVisible(caller, params);
     const rows = await preparedQuery<IndicatorRow>(
       this.dataSource,
@@ -230,7 +230,18 @@ export class ScreeningService {
 
 /** The distinct fingerprints to look up for these inputs. */
 function keysOf(prepared: Prepared[]): string[] {
-  return [...new Set(prepared.flatMap((p) => p.keys.map((k) => k.fingerprint)))];
+  const distinct = new Set<string>();
+  for (const p of prepared) for (const k of p.keys) distinct.add(k.fingerprint);
+  return [...distinct];
+}
+
+/**
+ * A text[] parameter written as PostgreSQL's array literal directly: fingerprints are bare
+ * lower-case hex (computed here, or checked and lower-cased), which needs no quoting, so the
+ * driver's per-element escaping (a few ms per 10,000) is skipped.
+ */
+function hexArrayLiteral(fingerprints: string[]): string {
+  return `{${fingerprints.join(',')}}`;
 }
 
 function prepare(input: ScreenInputValues): Prepared {
@@ -249,14 +260,20 @@ function prepare(input: ScreenInputValues): Prepared {
     disputed: false,
     indicator: null,
   };
-  const invalid = (error: string): Prepared => ({ outcome: { ...outcome, error }, keys: [] });
+  // Filled in place (no copies: this runs for every input of a 10,000-input call).
+  const invalid = (error: string): Prepared => {
+    outcome.error = error;
+    return { outcome, keys: [] };
+  };
   if (input.fingerprint != null) {
     if (input.kind != null || input.value != null || input.network != null) {
       return invalid('fingerprint: give a fingerprint alone, or kind and value without it');
     }
     if (!FINGERPRINT.test(input.fingerprint)) return invalid('fingerprint: must be 64 hexadecimal digits (SHA-256, SPEC 3)');
     const fp = input.fingerprint.toLowerCase();
-    return { outcome: { ...outcome, valid: true, fingerprint: fp }, keys: [{ fingerprint: fp, via: 'FINGERPRINT', canonical: fp }] };
+    outcome.valid = true;
+    outcome.fingerprint = fp;
+    return { outcome, keys: [{ fingerprint: fp, via: 'FINGERPRINT', canonical: fp }] };
   }
   if (input.kind == null) return invalid('kind: required with a value (or give a fingerprint alone)');
   if (input.value == null) return invalid('value: required with a kind (or give a fingerprint alone)');
@@ -270,8 +287,9 @@ function prepare(input: ScreenInputValues): Prepared {
     via: k.via === 'EXACT' && parsed.wallet?.evmAlias ? 'EVM_ADDRESS' : k.via,
     canonical: k.canonical,
   }));
-  return {
-    outcome: { ...outcome, valid: true, network: parsed.network, normalized: parsed.canonical, fingerprint: parsed.fingerprint },
-    keys,
-  };
+  outcome.valid = true;
+  outcome.network = parsed.network;
+  outcome.normalized = parsed.canonical;
+  outcome.fingerprint = parsed.fingerprint;
+  return { outcome, keys };
 }
