@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type net from 'node:net';
 import { createClient } from 'graphql-ws';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { spawnServer } from '../support/child-server.js';
 import { createTestDatabase, superuserQuery } from '../support/database.js';
@@ -199,6 +202,57 @@ describe('operations: graceful shutdown', () => {
       await expect(fetch(`${url}/health`)).rejects.toThrow();
       await client.dispose();
     } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await db.drop();
+    }
+  });
+
+  it('on SIGTERM lets an operation whose client hung up finish (its audit event written) before closing the database', async () => {
+    const db = await createTestDatabase();
+    const admin = await newKey();
+    const { url, child, exited, output } = await spawnServer({ DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk) });
+    // Holds the audit log's sequencing lock, so that a mutation waits on its audit event (inside
+    // its transaction) for as long as this transaction lasts: an operation still running when the
+    // server is told to stop, whatever the machine's speed.
+    const holder = new pg.Client({ connectionString: db.url });
+    try {
+      const token = await tokenFor(admin);
+      // Without keep-alive (an idle connection would hold the HTTP server's close for seconds).
+      const post = (query: string, onSocket?: (socket: net.Socket) => void) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(`${url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          if (onSocket) req.on('socket', onSocket);
+          req.on('error', reject);
+          req.end(JSON.stringify({ query }));
+        });
+      expect(await post('{ me { id } }')).toBe(200); // the key is known, the pool is warm
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT size FROM audit_head FOR UPDATE');
+      // The client's connection is reset while its call waits (a crashed client, a proxy giving
+      // up), and SIGTERM arrives: closing HTTP does not wait for the call (its connection is gone).
+      let socket: net.Socket | undefined;
+      const call = post('mutation { createMember(input: { name: "Late Member", kind: CARD_PROCESSOR }) { id } }', (s) => (socket = s)).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      socket!.resetAndDestroy();
+      await call;
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(child.exitCode).toBeNull(); // still waiting for the call, the database still open
+      await holder.query('COMMIT');
+      expect(await exited).toBe(0);
+      // The call ran to its end — the member and its audit event are there — and nothing failed
+      // for want of a database connection.
+      expect(output().split('\n').filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+      const members = await superuserQuery<{ name: string }>(db, `SELECT name FROM member WHERE name = 'Late Member'`);
+      expect(members).toHaveLength(1);
+      const events = await superuserQuery(db, `SELECT 1 FROM audit_event WHERE action = 'member.create'`);
+      expect(events).toHaveLength(1);
+    } finally {
+      await holder.end().catch(() => undefined);
       if (child.exitCode === null) child.kill('SIGKILL');
       await db.drop();
     }

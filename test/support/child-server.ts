@@ -19,6 +19,8 @@ export interface ChildServer {
   child: ChildProcess;
   /** resolves with the exit code */
   exited: Promise<number | null>;
+  /** what the process has written so far (stdout and stderr: JSON log lines), last 1 MB */
+  output(): string;
 }
 
 /**
@@ -29,8 +31,13 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let output = '';
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (output = (output + chunk).slice(-1_000_000)));
+  }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
@@ -40,5 +47,5 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url, port, child, exited };
+  return { url, port, child, exited, output: () => output };
 }

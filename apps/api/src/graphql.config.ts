@@ -5,6 +5,7 @@ import type { CordonConfig } from '@app/config';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
 import { errorFormatter } from './common/format-error.js';
+import { type InFlight, inFlightPlugin } from './common/in-flight.js';
 import type { AuditService } from './modules/audit/audit.service.js';
 import { authPlugin } from './modules/auth/auth.plugin.js';
 import type { AuthService } from './modules/auth/auth.service.js';
@@ -17,6 +18,7 @@ export interface GraphqlDeps {
   audit: AuditService;
   metrics: MetricsService;
   limits: RateLimits;
+  inFlight: InFlight;
 }
 
 /** Tokens in one GraphQL document; large batches travel as variables, which do not count. */
@@ -42,7 +44,7 @@ const clientErrorStatus: ApolloServerPlugin = {
 };
 
 /** Apollo, code-first, with graphql-armor's depth, alias, cost and token limits. */
-export function graphqlOptions(config: CordonConfig, logger: Logger, { auth, audit, metrics, limits }: GraphqlDeps): ApolloDriverConfig {
+export function graphqlOptions(config: CordonConfig, logger: Logger, { auth, audit, metrics, limits, inFlight }: GraphqlDeps): ApolloDriverConfig {
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxQueryDepth },
     maxAliases: { n: config.maxAliases },
@@ -66,6 +68,7 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, { auth, aud
     plugins: [
       ...(armor.plugins as NonNullable<ApolloDriverConfig['plugins']>),
       clientErrorStatus,
+      inFlightPlugin(inFlight),
       metricsPlugin(metrics),
       authPlugin(auth, audit, limits),
       // Nothing here is HTTP-cacheable (every answer depends on who asks), and the cache-control

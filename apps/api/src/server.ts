@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
+import { InFlight } from './common/in-flight.js';
 import { InputValidationPipe } from './common/input-validation.pipe.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { ENTITIES } from './entities.js';
@@ -70,8 +71,9 @@ export async function startServer(config: CordonConfig, options: ServerOptions =
   let app: NestFastifyApplication | undefined;
   try {
     const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes, requestTimeout: config.requestTimeoutMs });
+    const inFlight = new InFlight();
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.register({ config, dataSource: db.dataSource, logger, clock: options.clock }),
+      AppModule.register({ config, dataSource: db.dataSource, logger, clock: options.clock, inFlight }),
       adapter,
       { logger: new PinoNestLogger(logger), abortOnError: false },
     );
@@ -90,6 +92,9 @@ export async function startServer(config: CordonConfig, options: ServerOptions =
       logger,
       async close() {
         await started.close();
+        // Operations whose clients hung up may still run (the HTTP server did not wait for them):
+        // they finish — audit events included — before the pool closes, within a request's bound.
+        if (!(await inFlight.idle(config.requestTimeoutMs))) logger.warn({ inFlight: inFlight.size }, 'closing the database with operations still running');
         await db.close();
       },
     };
