@@ -210,7 +210,12 @@ describe('operations: graceful shutdown', () => {
   it('on SIGTERM lets an operation whose client hung up finish (its audit event written) before closing the database', async () => {
     const db = await createTestDatabase();
     const admin = await newKey();
-    const { url, child, exited, output } = await spawnServer({ DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk) });
+    const { url, child, exited, output } = await spawnServer({ DATABASE_URL: db.url, CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk), LOG_LEVEL: 'info' });
+    const until = async (what: string, condition: () => boolean | Promise<boolean>) => {
+      for (const deadline = Date.now() + 15_000; !(await condition()); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
     // Holds the audit log's sequencing lock, so that a mutation waits on its audit event (inside
     // its transaction) for as long as this transaction lasts: an operation still running when the
     // server is told to stop, whatever the machine's speed.
@@ -236,12 +241,17 @@ describe('operations: graceful shutdown', () => {
       // up), and SIGTERM arrives: closing HTTP does not wait for the call (its connection is gone).
       let socket: net.Socket | undefined;
       const call = post('mutation { createMember(input: { name: "Late Member", kind: CARD_PROCESSOR }) { id } }', (s) => (socket = s)).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 300));
+      // (Asked on connections of their own: pg_stat_activity is a snapshot per transaction.)
+      await until('the call to wait on the audit lock', async () => {
+        const rows = await superuserQuery(db, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE audit_head%'`);
+        return rows.length > 0;
+      });
       socket!.resetAndDestroy();
       await call;
       child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(child.exitCode).toBeNull(); // still waiting for the call, the database still open
+      // The server has closed HTTP and says it waits for the call; the database is still open.
+      await until('the server to wait for the call', () => output().includes('waiting for operations in flight') || child.exitCode !== null);
+      expect(child.exitCode).toBeNull();
       await holder.query('COMMIT');
       expect(await exited).toBe(0);
       // The call ran to its end — the member and its audit event are there — and nothing failed

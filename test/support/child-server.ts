@@ -38,7 +38,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => (output = (output + chunk).slice(-1_000_000)));
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close': the process has exited and its output has been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
     if (i > 600 || child.exitCode !== null) {

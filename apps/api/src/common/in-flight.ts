@@ -39,16 +39,26 @@ export class InFlight {
   }
 }
 
-/** Counts every HTTP GraphQL operation from its start until its answer is ready (errors included). */
+/**
+ * Counts every GraphQL operation from its start until its answer is ready: willSendResponse, or —
+ * when a plugin's hook threw (an audit write failing in didEncounterErrors, say) and Apollo
+ * answers 500 without calling it — unexpectedErrorProcessingRequest, so that nothing is counted
+ * forever (shutdown would wait its whole bound for it).
+ */
 export function inFlightPlugin(inFlight: InFlight): ApolloServerPlugin {
+  const leaves = new WeakMap<object, () => void>();
   return {
-    async requestDidStart() {
+    async requestDidStart(requestContext) {
       const leave = inFlight.enter();
+      leaves.set(requestContext, leave);
       return {
         async willSendResponse() {
           leave();
         },
       };
+    },
+    async unexpectedErrorProcessingRequest({ requestContext }) {
+      leaves.get(requestContext)?.();
     },
   };
 }
