@@ -9,7 +9,7 @@ import { AccessPolicyRegistry } from './common/access-policy.registry.js';
 import { Clock } from './common/clock.js';
 import { Notifications } from './common/notifications.js';
 import { CONFIG, LOGGER } from './common/tokens.js';
-import { InFlight } from './common/in-flight.js';
+import type { InFlight } from './common/in-flight.js';
 import { graphqlOptions } from './graphql.config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuditLogModule } from './modules/audit/audit-log.module.js';
@@ -37,7 +37,7 @@ export interface AppContext {
   logger: Logger;
   clock?: Clock;
   /** GraphQL operations in flight (server.ts waits for them before closing the pool). */
-  inFlight?: InFlight;
+  inFlight: InFlight;
 }
 
 /** What every module may inject: settings, the data source, the logger, the clock and notifications. */
@@ -68,7 +68,7 @@ export class AppModule {
           driver: ApolloDriver,
           inject: [AuthService, AuditService, MetricsService, RateLimits],
           useFactory: (auth: AuthService, audit: AuditService, metrics: MetricsService, limits: RateLimits) =>
-            graphqlOptions(ctx.config, ctx.logger, { auth, audit, metrics, limits, inFlight: ctx.inFlight ?? new InFlight() }),
+            graphqlOptions(ctx.config, ctx.logger, { auth, audit, metrics, limits, inFlight: ctx.inFlight }),
         }),
         OpsModule,
         AuditModule,
