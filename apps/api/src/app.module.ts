@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { JitApolloDriver } from './common/jit-driver.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { CordonConfig } from '@app/config';
 import type { Logger } from 'pino';
@@ -65,7 +66,7 @@ export class AppModule {
         CoreModule.register(ctx),
         DiscoveryModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
-          driver: ApolloDriver,
+          driver: JitApolloDriver,
           inject: [AuthService, AuditService, MetricsService, RateLimits],
           useFactory: (auth: AuthService, audit: AuditService, metrics: MetricsService, limits: RateLimits) =>
             graphqlOptions(ctx.config, ctx.logger, { auth, audit, metrics, limits, inFlight: ctx.inFlight }),

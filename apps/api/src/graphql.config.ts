@@ -1,4 +1,5 @@
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { JitApolloDriver } from './common/jit-driver.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { CordonConfig } from '@app/config';
@@ -56,7 +57,7 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, { auth, aud
     blockFieldSuggestion: { enabled: true },
   }).protect();
   return {
-    driver: ApolloDriver,
+    driver: JitApolloDriver,
     path: '/graphql',
     autoSchemaFile: true,
     sortSchema: true,
