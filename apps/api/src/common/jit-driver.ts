@@ -6,6 +6,7 @@ import {
   type ExecutionResult,
   execute,
   GraphQLError,
+  type GraphQLInputObjectType,
   type GraphQLInputType,
   type GraphQLSchema,
   getOperationAST,
@@ -78,6 +79,9 @@ function holdsInputObject(type: GraphQLInputType): boolean {
   return isNonNullType(type) || isListType(type) ? holdsInputObject(type.ofType) : isInputObjectType(type);
 }
 
+/** Per input object type, its fields that can hold an input object (none for ScreenInput). */
+const objectFields = new WeakMap<GraphQLInputObjectType, [string, GraphQLInputType][]>();
+
 /** Whether `value` has an array where `type` wants an input object (graphql-js refuses it). */
 function arrayForObject(type: GraphQLInputType, value: unknown): boolean {
   if (value === null || value === undefined) return false;
@@ -90,10 +94,13 @@ function arrayForObject(type: GraphQLInputType, value: unknown): boolean {
   if (!isInputObjectType(type)) return false;
   if (Array.isArray(value)) return true;
   if (typeof value !== 'object') return false;
-  const fields = type.getFields();
-  for (const name of Object.keys(value)) {
-    const field = fields[name];
-    if (field && arrayForObject(field.type, (value as Record<string, unknown>)[name])) return true;
+  let fields = objectFields.get(type);
+  if (!fields) {
+    fields = Object.values(type.getFields()).flatMap((f): [string, GraphQLInputType][] => (holdsInputObject(f.type) ? [[f.name, f.type]] : []));
+    objectFields.set(type, fields);
+  }
+  for (const [name, fieldType] of fields) {
+    if (Object.hasOwn(value, name) && arrayForObject(fieldType, (value as Record<string, unknown>)[name])) return true;
   }
   return false;
 }

@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { canonicalParts } from './audit-canonical.js';
+import { canonicalJson, canonicalParts } from './audit-canonical.js';
 
 describe('canonicalParts', () => {
   it('before + index + after is the RFC 8785 canonical JSON of the whole event', () => {
@@ -22,6 +22,31 @@ describe('canonicalParts', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('writes arrays of strings (screening events: thousands of fingerprints) exactly as canonicalize does, refusing lone surrogates as it does', () => {
+    // 'binary' strings hold whole code points (valid pairs); lone surrogates are added by hand.
+    const loneSurrogate = fc.constantFrom('\ud800', 'a\udfffb', '\udc00\ud800', '\ud83d');
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.stringMatching(/^[0-9a-f]{64}$/), loneSurrogate);
+    const value = fc.oneof(
+      fc.array(text, { maxLength: 20 }),
+      fc.record({ count: fc.nat(), fingerprints: fc.array(text, { maxLength: 20 }) }),
+      fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.oneof(fc.array(text, { maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))),
+      fc.array(fc.oneof(text, fc.constant(null), fc.integer()), { maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        let expected: string | Error;
+        try {
+          expected = canonicalize(v) as string;
+        } catch (err) {
+          expected = err as Error;
+        }
+        if (expected instanceof Error) expect(() => canonicalJson(v)).toThrow(expected.message);
+        else expect(canonicalJson(v)).toBe(expected);
+      }),
+      { numRuns: 3000 },
     );
   });
 });
