@@ -119,6 +119,26 @@ describe('screening (SPEC 5)', () => {
     expect(matched.data!.screen).toMatchObject({ match: true, indicator: { id: ids.red } });
   });
 
+  it('applies the same rules to a large call (looked up apart from the grouped small calls): RED and PENDING for whoever may see them', async () => {
+    // 300 inputs: more than a grouped call carries, so they take the other lookup.
+    const special: Record<number, string> = { 3: listedAddress, 150: redAddress, 299: pendingAddress };
+    const inputs = Array.from({ length: 300 }, (_, i) => ({ kind: 'WALLET_ADDRESS', value: special[i] ?? nextAddress() }));
+    const query = `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match pending indicator { id } } }`;
+    const matches = async (key: TestKey) => {
+      const res = await app.gql(query, { inputs }, key);
+      expect(res.errors).toBeUndefined();
+      const results = res.data!.screenBatch as { match: boolean; pending: boolean; indicator: { id: string } | null }[];
+      return results.flatMap((r, i) => (r.match ? [[i, r.indicator!.id, r.pending]] : []));
+    };
+    expect(await matches(outsider.key)).toEqual([[3, ids.wallet, false]]);
+    expect(await matches(exchange.key)).toEqual([[3, ids.wallet, false]]); // PENDING: its own submission, but not a curator
+    expect(await matches(coordinator.key)).toEqual([
+      [3, ids.wallet, false],
+      [150, ids.red, false],
+      [299, ids.pending, true],
+    ]);
+  });
+
   it('still matches a DISPUTED indicator, and says so', async () => {
     const address = nextAddress();
     const id = await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: address } });

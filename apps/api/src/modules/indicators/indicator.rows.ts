@@ -51,9 +51,15 @@ export const INDICATOR_COLUMNS = `i.id, i.kind, i.network, i.value, i.fingerprin
  */
 export function indicatorVisible(caller: Caller, params: unknown[]): string {
   params.push(isCoordinator(caller), caller.memberId);
-  const c = params.length - 1;
-  const m = params.length;
-  return `(i.open_tlp OR $${c}::boolean OR $${m}::uuid = ANY(i.visible_members))`;
+  return indicatorVisibleTo({ coordinator: `$${params.length - 1}::boolean`, member: `$${params.length}::uuid` });
+}
+
+/**
+ * The same rule with the caller given as SQL expressions (parameters, or the columns of a list of
+ * callers, as screening's grouped statement has): whether the caller is a coordinator, its member.
+ */
+export function indicatorVisibleTo(caller: { coordinator: string; member: string }): string {
+  return `(i.open_tlp OR ${caller.coordinator} OR ${caller.member} = ANY(i.visible_members))`;
 }
 
 /** The same rule for one statement (alias `s`): each statement's own TLP governs it. */

@@ -9,7 +9,7 @@ import { preparedQuery, preparedRunner } from '../../common/prepared.js';
 import { Role } from '../../common/roles.js';
 import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
-import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
+import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisibleTo } from '../indicators/indicator.rows.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
 /** Calls of at most this many inputs are grouped with others in flight (one statement per group). */
@@ -142,12 +142,10 @@ export class ScreeningService {
       throw CordonException.badInput('padTo', `must be 1 to ${MAX_PAD}`);
     }
     const lower = prefix.toLowerCase();
-    const params: unknown[] = [lower, `${lower}g`, this.statuses(caller)];
-    const visible = indicatorVisible(caller, params);
+    const params: unknown[] = [lower, `${lower}g`];
     const rows = (await this.dataSource.query(
       `SELECT i.fingerprint, i.status FROM indicator i
-        WHERE i.fingerprint >= $1 AND i.fingerprint < $2 AND i.status = ANY($3::text[])
-          AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}
+        WHERE i.fingerprint >= $1 AND i.fingerprint < $2 AND ${matchable(callerParameters(caller, params))}
         ORDER BY i.fingerprint`,
       params,
     )) as { fingerprint: string; status: string }[];
@@ -166,10 +164,10 @@ export class ScreeningService {
     MAX_GROUP,
     async (group) => {
       const keys = group.flatMap((g, call) => {
-        const pending = this.statuses(g.caller).includes('PENDING');
+        const pending = seesPending(g.caller);
         return g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller, pending }));
       });
-      // Each key carries its caller's visibility (SPEC 3, as indicatorVisible) and statuses.
+      // Each key carries its caller: the same rule as the other lookups, caller by caller.
       const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
         this.prepared,
         group.map((g) => g.event),
@@ -180,9 +178,7 @@ export class ScreeningService {
                   CROSS JOIN LATERAL (
                     SELECT ${INDICATOR_COLUMNS} FROM indicator i
                      WHERE i.fingerprint = k.fingerprint
-                       AND (i.status IN ('ACTIVE', 'DISPUTED') OR (k.pending AND i.status = 'PENDING'))
-                       AND (i.supported_until IS NULL OR i.supported_until > now())
-                       AND (i.open_tlp OR k.coordinator OR k.member = ANY(i.visible_members))
+                       AND ${matchable({ pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}
                      LIMIT 1) i`,
           params: [
             keys.map((k) => k.call),
@@ -203,14 +199,8 @@ export class ScreeningService {
     },
   );
 
-  /** ACTIVE and DISPUTED match; a coordinator's curator also sees PENDING ones. */
-  private statuses(caller: Caller): string[] {
-    return isCoordinator(caller) && hasRole(caller, Role.CURATOR) ? ['ACTIVE', 'DISPUTED', 'PENDING'] : ['ACTIVE', 'DISPUTED'];
-  }
-
   private async lookup(caller: Caller, fingerprints: string[]): Promise<Map<string, IndicatorRow>> {
-    const params: unknown[] = [hexArrayLiteral(fingerprints), this.statuses(caller)];
-    const visible = indicatorVisible(caller, params);
+    const params: unknown[] = [hexArrayLiteral(fingerprints)];
     const rows = await preparedQuery<IndicatorRow>(
       this.dataSource,
       // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
@@ -219,13 +209,42 @@ export class ScreeningService {
       `SELECT i.* FROM unnest($1::text[]) AS k(fingerprint)
         CROSS JOIN LATERAL (
           SELECT ${INDICATOR_COLUMNS} FROM indicator i
-           WHERE i.fingerprint = k.fingerprint AND i.status = ANY($2::text[])
-             AND (i.supported_until IS NULL OR i.supported_until > now()) AND ${visible}
+           WHERE i.fingerprint = k.fingerprint AND ${matchable(callerParameters(caller, params))}
            LIMIT 1) i`,
       params,
     );
     return new Map(rows.map((r) => [r.fingerprint, r]));
   }
+}
+
+/** ACTIVE and DISPUTED indicators match; a coordinator's curator also sees PENDING ones. */
+function seesPending(caller: Caller): boolean {
+  return isCoordinator(caller) && hasRole(caller, Role.CURATOR);
+}
+
+/** SQL expressions for the caller's side of matchable(). */
+interface Screener {
+  pending: string;
+  coordinator: string;
+  member: string;
+}
+
+/**
+ * SPEC 5: what a screening lookup may match (indicator alias `i`) — a matchable status, support
+ * not lapsed, visible to the caller (SPEC 3) — for every screening path: the grouped statement
+ * gives each key's caller as columns, the other lookups as parameters.
+ */
+function matchable(screener: Screener): string {
+  return `(i.status IN ('ACTIVE', 'DISPUTED') OR (${screener.pending} AND i.status = 'PENDING'))
+      AND (i.supported_until IS NULL OR i.supported_until > now())
+      AND ${indicatorVisibleTo(screener)}`;
+}
+
+/** The caller as parameters (appended to `params`) for matchable(). */
+function callerParameters(caller: Caller, params: unknown[]): Screener {
+  params.push(seesPending(caller), isCoordinator(caller), caller.memberId);
+  const n = params.length;
+  return { pending: `$${n - 2}::boolean`, coordinator: `$${n - 1}::boolean`, member: `$${n}::uuid` };
 }
 
 /** The distinct fingerprints to look up for these inputs. */
