@@ -18,7 +18,8 @@ import {
   isScalarType,
   parse,
 } from 'graphql';
-import { jitExecutor, jitGateway } from './jit-driver.js';
+import { GraphQLJSON } from 'graphql-scalars';
+import { executionPlan, jitExecutor, jitGateway } from './jit-driver.js';
 
 /**
  * graphql-jit replaces graphql-js's execution; these tests hold it to graphql-js's behaviour
@@ -217,6 +218,92 @@ describe('jitGateway in Apollo', () => {
       expect(order).toEqual(['start first', 'end first', 'start second', 'end second']);
     } finally {
       await apollo.stop();
+    }
+  });
+});
+
+describe('operations graphql-jit would answer differently run on graphql-js', () => {
+  const typeDefs = `
+    scalar JSON
+    scalar Date
+    type Query { o: O, json(v: JSON): String, when(d: Date): String, items(inputs: [In!]!): [String!]! }
+    input In { kind: String, value: String, extra: JSON }
+    type O { a: String, b: String }
+    type Mutation { refuse: String!, m(k: String!): String! }`;
+  const calls: string[] = [];
+  const schema = buildSchema(typeDefs);
+  Object.assign(schema.getType('JSON')!, { parseValue: GraphQLJSON.parseValue, parseLiteral: GraphQLJSON.parseLiteral, serialize: GraphQLJSON.serialize });
+  Object.assign(schema.getType('Date')!, {
+    parseValue: (v: unknown) => {
+      const d = new Date(String(v));
+      if (Number.isNaN(d.getTime())) throw new TypeError('not a date');
+      return d;
+    },
+    parseLiteral: (node: { value?: string }) => new Date(String(node.value)),
+  });
+  const q = schema.getQueryType()!.getFields();
+  q.o.resolve = () => ({ a: 'A', b: 'B' });
+  q.json.resolve = (_s, { v }) => JSON.stringify(v);
+  q.when.resolve = (_s, { d }) => (d instanceof Date ? `Date ${d.toISOString()}` : `${typeof d} ${String(d)}`);
+  q.items.resolve = (_s, { inputs }) => inputs.map((i: Record<string, unknown>) => JSON.stringify(i));
+  const m = schema.getMutationType()!.getFields();
+  m.refuse.resolve = () => {
+    calls.push('refuse');
+    throw new Error('refused');
+  };
+  m.m.resolve = (_s, { k }) => {
+    calls.push(k);
+    return k;
+  };
+  const run = jitExecutor(schema);
+
+  /** The executor's answer and the resolvers it ran equal graphql-js's; returns the plan taken. */
+  async function same(source: string, variables: Record<string, unknown> = {}, operationName?: string) {
+    const document = parse(source);
+    calls.length = 0;
+    const expected = await execute({ schema, document, variableValues: variables, operationName });
+    const expectedCalls = [...calls];
+    calls.length = 0;
+    const actual = await run({ key: `${source}|${operationName ?? ''}`, document, variables, operationName });
+    expect(JSON.parse(JSON.stringify(actual))).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(calls).toEqual(expectedCalls);
+    const plan = executionPlan(schema, document, operationName);
+    return 'reference' in plan ? plan.reference : 'graphql-jit';
+  }
+
+  it('stops a mutation at its first failed non-null field, as graphql-js does (later fields never run)', async () => {
+    expect(await same('mutation { r: refuse b: m(k: "2") c: m(k: "3") }')).toBe('mutation');
+    expect(await same('mutation { b: m(k: "1") r: refuse c: m(k: "3") }')).toBe('mutation');
+  });
+
+  it('keeps every field of fragments spread under @include/@skip, also across the operations of one document', async () => {
+    const fragments = 'fragment F on O { a } fragment G on O { a }';
+    expect(await same(`query($c: Boolean!) { o { ...F @include(if: $c) b } p: o { ...F } } ${fragments}`, { c: false })).toBe('@include');
+    expect(await same(`query($a: Boolean!, $b: Boolean!) { o { ...G @include(if: $a) ...G @include(if: $b) } } ${fragments}`, { a: false, b: true })).toBe('@include');
+    const two = `query A($x: Boolean!) { o { ...F @skip(if: $x) } } query B { o { ...F b } } ${fragments}`;
+    await same(two, { x: true }, 'A');
+    await same(two, {}, 'B');
+  });
+
+  it('passes variables inside a custom scalar literal, and parses variable defaults of custom scalars', async () => {
+    expect(await same('query($x: String) { json(v: { kty: "OKP", x: $x, list: [$x] }) }', { x: 'key' })).toBe('a variable inside a custom scalar literal');
+    expect(await same('query($d: Date = "2020-01-02T03:04:05Z") { when(d: $d) }')).toBe('a variable default value');
+  });
+
+  it('runs the rest on graphql-jit, with the same answers: variables of custom scalars, input objects holding them', async () => {
+    expect(await same('query($x: JSON) { json(v: $x) }', { x: { kty: 'OKP', x: 'k', n: [1, null] } })).toBe('graphql-jit');
+    expect(await same('query($d: Date) { when(d: $d) }', { d: '2020-01-02T03:04:05Z' })).toBe('graphql-jit');
+    expect(await same('query($v: String, $e: JSON) { items(inputs: [{ kind: "K", value: $v, extra: $e }]) }', { v: 'x', e: { a: 1 } })).toBe('graphql-jit');
+    expect(await same('{ json(v: { kty: "OKP" }) o { a b } }')).toBe('graphql-jit');
+  });
+
+  it('runs the service’s screening operations on graphql-jit', () => {
+    const service = buildSchema(readFileSync(new URL('../../../../schema.graphql', import.meta.url), 'utf8'));
+    for (const source of [
+      'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia indicator { id status } } }',
+      'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match matchedVia indicator { id status } } }',
+    ]) {
+      expect('query' in executionPlan(service, parse(source))).toBe(true);
     }
   });
 });

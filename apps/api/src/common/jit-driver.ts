@@ -9,23 +9,33 @@ import {
   type GraphQLInputObjectType,
   type GraphQLInputType,
   type GraphQLSchema,
+  getNamedType,
   getOperationAST,
   isInputObjectType,
   isListType,
   isNonNullType,
+  isScalarType,
+  isSpecifiedScalarType,
+  OperationTypeNode,
   printSchema,
+  TypeInfo,
   typeFromAST,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
-/** Compiled operations kept (least recently used dropped first). */
-const COMPILED_MAX = 500;
+/** Execution plans kept, one per document and operation (least recently used dropped first). */
+const PLANS_MAX = 500;
 
 interface Compiled {
   query: CompiledQuery;
   /** variables whose type holds an input object somewhere (see arrayForObject) */
   objectVariables: [string, GraphQLInputType][];
 }
+
+/** Why an operation runs on graphql-js, or its compiled form. */
+type Plan = Compiled | { reference: string };
 
 export interface JitRequest {
   /** the same key for the same document and operation name (Apollo's query hash) */
@@ -37,38 +47,87 @@ export interface JitRequest {
 }
 
 /**
- * Operations run by graphql-jit: each distinct document is compiled once into plain JavaScript
- * (variable coercion and result completion included) instead of being interpreted by graphql-js
- * on every request — for a 10,000-input screenBatch, less than half the server's CPU time.
- *
- * graphql-js stays the authority where the two could differ: variables graphql-jit refuses are
- * refused by graphql-js (its wording, which Apollo classifies as BAD_USER_INPUT), and so is an
- * array given for an input object, which graphql-jit would take as {} (jit-driver.spec.ts holds
- * graphql-jit to graphql-js over every input type of schema.graphql).
+ * Which engine runs an operation: graphql-jit for the queries it runs exactly as graphql-js
+ * does, graphql-js (with the reason) for everything where graphql-jit 0.8 is known to differ:
+ * - mutations: graphql-jit runs the fields after a failed non-null one anyway (their writes
+ *   would take effect while the answer is null); graphql-js stops;
+ * - @skip/@include: graphql-jit keeps the conditions on the shared document nodes, so fragments
+ *   spread twice, or shared by two operations of one document, can lose fields;
+ * - a variable inside a literal of a custom scalar (`publicJwk: { kty: "OKP", x: $x }`):
+ *   graphql-jit parses such literals once, at compile time, without the variables;
+ * - variable default values: graphql-jit inlines them as JSON, skipping custom scalars' parsing;
+ * - subscriptions, an unknown operation name, anything graphql-jit does not compile.
  */
-export function jitExecutor(schema: GraphQLSchema, max = COMPILED_MAX): (request: JitRequest) => Promise<ExecutionResult> {
-  const compiled = new Map<string, Compiled>();
+export function executionPlan(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Plan {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return { reference: 'no such operation' };
+  if (operation.operation !== OperationTypeNode.QUERY) return { reference: operation.operation };
+  let reference: string | undefined;
+  const typeInfo = new TypeInfo(schema);
+  const customLiterals: boolean[] = [];
+  const literal = {
+    enter: () => {
+      const named = getNamedType(typeInfo.getInputType() ?? undefined);
+      customLiterals.push(isScalarType(named) && !isSpecifiedScalarType(named));
+    },
+    leave: () => {
+      customLiterals.pop();
+    },
+  };
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Directive(node) {
+        if (node.name.value === 'skip' || node.name.value === 'include') reference ??= `@${node.name.value}`;
+      },
+      VariableDefinition(node) {
+        if (node.defaultValue) reference ??= 'a variable default value';
+      },
+      ObjectValue: literal,
+      ListValue: literal,
+      Variable() {
+        if (customLiterals.includes(true)) reference ??= 'a variable inside a custom scalar literal';
+      },
+    }),
+  );
+  if (reference) return { reference };
+  const query = compileQuery(schema, document, operationName ?? undefined);
+  if (!isCompiledQuery(query)) return { reference: 'not compiled' };
+  const objectVariables = (operation.variableDefinitions ?? []).flatMap((d): [string, GraphQLInputType][] => {
+    const type = typeFromAST(schema, d.type) as GraphQLInputType | undefined;
+    return type && holdsInputObject(type) ? [[d.variable.name.value, type]] : [];
+  });
+  return { query, objectVariables };
+}
+
+/**
+ * Operations run by graphql-jit where it runs them exactly as graphql-js does (executionPlan):
+ * each distinct query document is compiled once into plain JavaScript (variable coercion and
+ * result completion included) instead of being interpreted by graphql-js on every request — for
+ * a 10,000-input screenBatch, less than half the server's CPU time.
+ *
+ * graphql-js stays the authority: it runs every other operation, it refuses (in its words, which
+ * Apollo classifies as BAD_USER_INPUT) the variables graphql-jit refuses, and it runs a request
+ * that gives an array for an input object, which graphql-jit would take as {}. jit-driver.spec.ts
+ * holds the two to the same answers.
+ */
+export function jitExecutor(schema: GraphQLSchema, max = PLANS_MAX): (request: JitRequest) => Promise<ExecutionResult> {
+  const plans = new Map<string, Plan>();
   const reference = (r: JitRequest) =>
     execute({ schema, document: r.document, variableValues: r.variables, contextValue: r.contextValue, operationName: r.operationName });
   return async (r) => {
-    let entry = compiled.get(r.key);
-    if (entry) {
-      compiled.delete(r.key);
+    let plan = plans.get(r.key);
+    if (plan) {
+      plans.delete(r.key);
     } else {
-      const query = compileQuery(schema, r.document, r.operationName ?? undefined);
-      if (!isCompiledQuery(query)) return reference(r);
-      const definitions = getOperationAST(r.document, r.operationName)?.variableDefinitions ?? [];
-      const objectVariables = definitions.flatMap((d): [string, GraphQLInputType][] => {
-        const type = typeFromAST(schema, d.type) as GraphQLInputType | undefined;
-        return type && holdsInputObject(type) ? [[d.variable.name.value, type]] : [];
-      });
-      entry = { query, objectVariables };
-      if (compiled.size >= max) compiled.delete(compiled.keys().next().value!);
+      plan = executionPlan(schema, r.document, r.operationName);
+      if (plans.size >= max) plans.delete(plans.keys().next().value!);
     }
-    compiled.set(r.key, entry);
+    plans.set(r.key, plan);
+    if ('reference' in plan) return reference(r);
     const variables = r.variables ?? {};
-    if (entry.objectVariables.some(([name, type]) => arrayForObject(type, variables[name]))) return reference(r);
-    const result = await entry.query.query(undefined, r.contextValue, variables);
+    if (plan.objectVariables.some(([name, type]) => arrayForObject(type, variables[name]))) return reference(r);
+    const result = await plan.query.query(undefined, r.contextValue, variables);
     // Nothing ran: the variables were refused; graphql-js refuses them again, in its words.
     if (result.data === undefined && result.errors?.length) return reference(r);
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
@@ -123,7 +182,7 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
  * Apollo's executor hook is its "gateway" interface: here a gateway of one local schema. Apollo
  * still parses, validates, runs every plugin hook and formats errors; only execution is swapped.
  */
-export function jitGateway(schema: GraphQLSchema, max = COMPILED_MAX): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, max = PLANS_MAX): GatewayInterface {
   const run = jitExecutor(schema, max);
   const executor: GatewayExecutor = (rc) =>
     run({
