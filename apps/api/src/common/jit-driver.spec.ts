@@ -209,6 +209,22 @@ describe('jitGateway in Apollo', () => {
     }
   });
 
+  it('keeps apart a request without an operation name and one naming the empty operation', async () => {
+    const apollo = server();
+    await apollo.start();
+    try {
+      const unnamed = await apollo.executeOperation({ query: '{ ok(n: 1) }' });
+      expect(unnamed.body.kind === 'single' && unnamed.body.singleResult.data).toEqual({ ok: 2 });
+      const empty = await apollo.executeOperation({ query: '{ ok(n: 1) }', operationName: '' });
+      const result = empty.body.kind === 'single' ? empty.body.singleResult : undefined;
+      expect(result?.data).toBeUndefined();
+      expect(result?.errors?.[0]?.message).toBe('Unknown operation named "".');
+      expect(empty.http.status).not.toBe(500);
+    } finally {
+      await apollo.stop();
+    }
+  });
+
   it('runs the fields of a mutation one after another', async () => {
     const apollo = server();
     await apollo.start();
@@ -296,6 +312,17 @@ describe('operations graphql-jit would answer differently run on graphql-js', ()
     expect(await same('query($d: Date) { when(d: $d) }', { d: '2020-01-02T03:04:05Z' })).toBe('graphql-jit');
     expect(await same('query($v: String, $e: JSON) { items(inputs: [{ kind: "K", value: $v, extra: $e }]) }', { v: 'x', e: { a: 1 } })).toBe('graphql-jit');
     expect(await same('{ json(v: { kty: "OKP" }) o { a b } }')).toBe('graphql-jit');
+  });
+
+  it('never runs a string that carries graphql-jit’s placeholders as code (it would write `new Date(<the rest>)` into its generated code)', async () => {
+    const g = globalThis as { jitInjected?: unknown };
+    const payload = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d(globalThis.jitInjected = 1, 0)';
+    const escaped = payload.replace(/_/g, '\\u005F'); // the same string, written with escapes in the document
+    expect(await same(`{ json(v: "${payload}") }`)).toBe('a string like graphql-jit placeholders');
+    expect(await same(`{ items(inputs: [{ value: "${escaped}" }]) }`)).toBe('a string like graphql-jit placeholders');
+    expect(await same(`{ json(v: { note: """__MAGIC_NAN__57f286b9_4c20_487f_b409_79804ddcb4f8""" }) }`)).toBe('a string like graphql-jit placeholders');
+    expect(await same('{ json(v: { __MAGIC_NAN__57f286b9_4c20_487f_b409_79804ddcb4f8: 1 }) }')).toBe('a name like graphql-jit placeholders');
+    expect(g.jitInjected).toBeUndefined();
   });
 
   it('runs the service’s screening operations on graphql-jit', () => {

@@ -34,6 +34,9 @@ interface Compiled {
   objectVariables: [string, GraphQLInputType][];
 }
 
+/** What graphql-jit's placeholders for NaN, ±Infinity and dates in generated code start with. */
+const JIT_PLACEHOLDER = '__MAGIC_';
+
 /** Why an operation runs on graphql-js, or its compiled form. */
 type Plan = Compiled | { reference: string };
 
@@ -56,6 +59,10 @@ export interface JitRequest {
  * - a variable inside a literal of a custom scalar (`publicJwk: { kty: "OKP", x: $x }`):
  *   graphql-jit parses such literals once, at compile time, without the variables;
  * - variable default values: graphql-jit inlines them as JSON, skipping custom scalars' parsing;
+ * - any string or name containing `__MAGIC_`: graphql-jit writes literal arguments into the code
+ *   it generates as JSON, then rewrites its own placeholders in that text (`"__MAGIC_DATE__…x"`
+ *   becomes `new Date(x)`), so a string literal carrying a placeholder would run as code on the
+ *   server (or turn into NaN);
  * - subscriptions, an unknown operation name, anything graphql-jit does not compile.
  */
 export function executionPlan(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Plan {
@@ -77,6 +84,12 @@ export function executionPlan(schema: GraphQLSchema, document: DocumentNode, ope
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
+      StringValue(node) {
+        if (node.value.includes(JIT_PLACEHOLDER)) reference ??= 'a string like graphql-jit placeholders';
+      },
+      Name(node) {
+        if (node.value.includes(JIT_PLACEHOLDER)) reference ??= 'a name like graphql-jit placeholders';
+      },
       Directive(node) {
         if (node.name.value === 'skip' || node.name.value === 'include') reference ??= `@${node.name.value}`;
       },
@@ -186,7 +199,8 @@ export function jitGateway(schema: GraphQLSchema, max = PLANS_MAX): GatewayInter
   const run = jitExecutor(schema, max);
   const executor: GatewayExecutor = (rc) =>
     run({
-      key: `${rc.queryHash}\u0000${rc.request.operationName ?? ''}`,
+      // No operation name and an empty one are different requests (the latter names no operation).
+      key: rc.request.operationName == null ? rc.queryHash : `${rc.queryHash}\u0000${rc.request.operationName}`,
       document: rc.document,
       operationName: rc.request.operationName,
       variables: rc.request.variables,
