@@ -138,10 +138,19 @@ describe('jitGateway in Apollo', () => {
     return new ApolloServer({ gateway: jitGateway(schema, 2) }); // keeps 2 plans: the third document evicts one
   }
 
-  it('runs queries with variables, the same document many times, and more documents than it keeps', async () => {
+  /** Runs `test` against a started server(), stopped afterwards. */
+  async function withServer(test: (apollo: ApolloServer) => Promise<void>) {
     const apollo = server();
     await apollo.start();
     try {
+      await test(apollo);
+    } finally {
+      await apollo.stop();
+    }
+  }
+
+  it('runs queries with variables, the same document many times, and more documents than it keeps', async () => {
+    await withServer(async (apollo) => {
       for (const n of [1, 2, 3]) {
         for (const query of ['query($n: Int!) { ok(n: $n) }', 'query Q($n: Int!) { ok(n: $n) }', 'query($n: Int!) { a: ok(n: $n) }']) {
           const res = await apollo.executeOperation({ query, variables: { n } });
@@ -150,9 +159,7 @@ describe('jitGateway in Apollo', () => {
       }
       const batch = await apollo.executeOperation({ query: 'query($i: [In!]!) { items(inputs: $i) }', variables: { i: [{ kind: 'A', value: 'x' }, { value: 'y' }] } });
       expect(batch.body.kind === 'single' && batch.body.singleResult.data).toEqual({ items: ['A:x', '-:y'] });
-    } finally {
-      await apollo.stop();
-    }
+    });
   });
 
   it('hands Apollo graphql-js errors: plugins may rewrite the message, the formatter finds the original error', async () => {
@@ -193,9 +200,7 @@ describe('jitGateway in Apollo', () => {
   });
 
   it('words refused variables as graphql-js does, which Apollo answers as BAD_USER_INPUT without running anything', async () => {
-    const apollo = server();
-    await apollo.start();
-    try {
+    await withServer(async (apollo) => {
       for (const variables of [{ i: [{ kind: 'C' }] }, { i: [{ kind: 'A', other: 1 }] }, { i: [{ value: 7 }] }, {}]) {
         const res = await apollo.executeOperation({ query: 'query($i: [In!]!) { items(inputs: $i) }', variables });
         const result = res.body.kind === 'single' ? res.body.singleResult : undefined;
@@ -204,15 +209,11 @@ describe('jitGateway in Apollo', () => {
         expect(result?.errors?.[0]?.message).toMatch(/^Variable "\$i" (got invalid value|of required type)/);
         expect(res.http.status).toBe(400);
       }
-    } finally {
-      await apollo.stop();
-    }
+    });
   });
 
   it('keeps apart a request without an operation name and one naming the empty operation', async () => {
-    const apollo = server();
-    await apollo.start();
-    try {
+    await withServer(async (apollo) => {
       const unnamed = await apollo.executeOperation({ query: '{ ok(n: 1) }' });
       expect(unnamed.body.kind === 'single' && unnamed.body.singleResult.data).toEqual({ ok: 2 });
       const empty = await apollo.executeOperation({ query: '{ ok(n: 1) }', operationName: '' });
@@ -220,22 +221,16 @@ describe('jitGateway in Apollo', () => {
       expect(result?.data).toBeUndefined();
       expect(result?.errors?.[0]?.message).toBe('Unknown operation named "".');
       expect(empty.http.status).not.toBe(500);
-    } finally {
-      await apollo.stop();
-    }
+    });
   });
 
   it('runs the fields of a mutation one after another', async () => {
-    const apollo = server();
-    await apollo.start();
-    try {
+    await withServer(async (apollo) => {
       order.length = 0;
       const res = await apollo.executeOperation({ query: 'mutation { a: step(label: "first") b: step(label: "second") }' });
       expect(res.body.kind === 'single' && res.body.singleResult.data).toEqual({ a: 'first', b: 'second' });
       expect(order).toEqual(['start first', 'end first', 'start second', 'end second']);
-    } finally {
-      await apollo.stop();
-    }
+    });
   });
 });
 
