@@ -91,6 +91,34 @@ describe('screening (SPEC 5)', () => {
     expect(unrelated.data!.screen).toMatchObject({ valid: true, match: false, matchedVia: null, indicator: null });
   });
 
+  it('names the nearest listed key when several match one input, in small and large calls alike, duplicates included', async () => {
+    const near = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'shop.rank-test.example.net' } });
+    await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'rank-test.example.net' } });
+    const cases = [
+      { input: { kind: 'DOMAIN', value: 'shop.rank-test.example.net' }, expected: { match: true, matchedVia: 'EXACT', matchedValue: null, indicator: { id: near } } },
+      { input: { kind: 'DOMAIN', value: 'a.b.shop.rank-test.example.net' }, expected: { match: true, matchedVia: 'PARENT_DOMAIN', matchedValue: 'shop.rank-test.example.net', indicator: { id: near } } },
+      { input: { kind: 'URL', value: 'https://a.shop.rank-test.example.net/pay' }, expected: { match: true, matchedVia: 'URL_DOMAIN', matchedValue: 'shop.rank-test.example.net', indicator: { id: near } } },
+    ];
+    const query = `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia matchedValue indicator { id } } }`;
+    for (const size of [3, 300]) {
+      // Each case twice (the same key asked twice in one call), the rest unlisted wallets.
+      const inputs = Array.from({ length: size }, (_, i) => ({ kind: 'WALLET_ADDRESS', value: nextAddress() }) as Record<string, string>);
+      const at = (i: number) => (size === 3 ? i : 7 + 97 * i);
+      cases.forEach((c, i) => {
+        inputs[at(i)] = c.input;
+        if (size > 3) inputs[size - 1 - i] = c.input;
+      });
+      const res = await app.gql(query, { inputs }, outsider.key);
+      expect(res.errors).toBeUndefined();
+      const results = res.data!.screenBatch as Record<string, unknown>[];
+      cases.forEach((c, i) => {
+        expect(results[at(i)]).toEqual(c.expected);
+        if (size > 3) expect(results[size - 1 - i]).toEqual(c.expected);
+      });
+      expect(results.filter((r) => r.match)).toHaveLength(size === 3 ? 3 : 6);
+    }
+  });
+
   it('matches a merchant id given as ACQUIRER:MID', async () => {
     const res = await app.gql(SCREEN, { input: { kind: 'MERCHANT_ID', value: 'acq one:m-77' } }, outsider.key);
     expect(res.data!.screen).toMatchObject({ match: true, matchedVia: 'EXACT', normalized: 'ACQ ONE:M-77' });

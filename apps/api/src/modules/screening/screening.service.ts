@@ -65,6 +65,45 @@ interface Prepared {
   outcome: ScreenOutcome;
   /** keys in priority order: the value itself first, then nearer parents before farther */
   keys: { fingerprint: string; via: Via; canonical: string }[];
+  /** the best match found so far: the rank (in keys) of its key, and the indicator */
+  hit?: { rank: number; row: IndicatorRow };
+}
+
+/**
+ * The keys of some prepared inputs, flattened in order, each with its input and rank: a lookup
+ * returns each found key's position in this list (WITH ORDINALITY), so matches are assigned
+ * without hashing thousands of fingerprints into maps.
+ */
+class KeyList {
+  readonly fingerprints: string[] = [];
+  private readonly owners: Prepared[] = [];
+  private readonly ranks: number[] = [];
+
+  add(prepared: Prepared[]): this {
+    for (const p of prepared) {
+      for (let rank = 0; rank < p.keys.length; rank++) {
+        this.fingerprints.push(p.keys[rank].fingerprint);
+        this.owners.push(p);
+        this.ranks.push(rank);
+      }
+    }
+    return this;
+  }
+
+  /** Records that the key at 1-based `position` matched `row`; an input keeps its best-ranked match. */
+  found(position: number, row: IndicatorRow, hits: Prepared[]): void {
+    const owner = this.owners[position - 1];
+    const rank = this.ranks[position - 1];
+    if (!owner.hit) hits.push(owner);
+    else if (owner.hit.rank <= rank) return;
+    owner.hit = { rank, row };
+  }
+}
+
+/** A found key: its 1-based position in the KeyList looked up, and the indicator. */
+interface Found {
+  position: number;
+  row: IndicatorRow;
 }
 
 /**
@@ -89,49 +128,48 @@ export class ScreeningService {
       data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
     });
     let prepared: Prepared[];
-    let found: Map<string, IndicatorRow>;
+    const hits: Prepared[] = [];
     if (inputs.length <= GROUPED_MAX_INPUTS) {
       // Small calls (an exchange's deposit check) are grouped with the others in flight: one
       // statement logs the whole group and looks all of it up.
       prepared = inputs.map((input) => prepare(input));
-      found = await this.grouped(caller, keysOf(prepared), event(prepared));
+      const keys = new KeyList().add(prepared);
+      for (const f of await this.grouped(caller, keys.fingerprints, event(prepared))) keys.found(f.position, f.row, hits);
     } else {
       // Large ones are cut into a few parts, each looked up (on its own connection) as soon as it
       // is canonicalised, so PostgreSQL probes one part while the next is being prepared and
       // the parts' probes run side by side; the call's event is logged while they run. Between
       // parts the event loop is free for other requests.
       prepared = [];
-      const lookups: Promise<Map<string, IndicatorRow>>[] = [];
+      const lookups: Promise<void>[] = [];
       const part = Math.max(MIN_PART, Math.ceil(inputs.length / PARTS));
       for (let from = 0; from < inputs.length; from += part) {
         if (from > 0) await new Promise((resolve) => setImmediate(resolve));
         const chunk = inputs.slice(from, from + part).map((input) => prepare(input));
         prepared.push(...chunk);
-        const wanted = keysOf(chunk);
-        if (wanted.length === 0) continue;
-        const lookup = this.lookup(caller, wanted);
+        const keys = new KeyList().add(chunk);
+        if (keys.fingerprints.length === 0) continue;
+        const lookup = this.lookup(caller, keys.fingerprints).then((found) => {
+          for (const f of found) keys.found(f.position, f.row, hits);
+        });
         lookup.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         lookups.push(lookup);
       }
-      const [maps] = await Promise.all([Promise.all(lookups), this.audit.recordAlone(event(prepared))]);
-      found = maps.length === 1 ? maps[0] : new Map(maps.flatMap((m) => [...m]));
+      await Promise.all([Promise.all(lookups), this.audit.recordAlone(event(prepared))]);
     }
     // Either way the answer leaves only once its event is committed.
-    for (const { outcome, keys } of prepared) {
-      const hit = keys.find((k) => found.has(k.fingerprint));
-      if (!hit) continue;
-      const row = found.get(hit.fingerprint)!;
-      Object.assign(outcome, {
-        match: true,
-        matchedVia: hit.via,
-        matchedValue: hit.via === 'EXACT' || hit.via === 'EVM_ADDRESS' || hit.via === 'FINGERPRINT' ? null : hit.canonical,
-        pending: row.status === 'PENDING',
-        disputed: row.status === 'DISPUTED',
-        indicator: row,
-      });
+    for (const { outcome, keys, hit } of hits) {
+      const { via, canonical } = keys[hit!.rank];
+      const row = hit!.row;
+      outcome.match = true;
+      outcome.matchedVia = via;
+      outcome.matchedValue = via === 'EXACT' || via === 'EVM_ADDRESS' || via === 'FINGERPRINT' ? null : canonical;
+      outcome.pending = row.status === 'PENDING';
+      outcome.disputed = row.status === 'DISPUTED';
+      outcome.indicator = row;
     }
     this.metrics.screeningKeys.inc(inputs.length);
-    this.metrics.screeningHits.inc(prepared.filter((p) => p.outcome.match).length);
+    this.metrics.screeningHits.inc(hits.length);
     return prepared.map((p) => p.outcome);
   }
 
@@ -154,66 +192,75 @@ export class ScreeningService {
   }
 
   /** Group commit for small screening calls: see screen(). */
-  private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<Map<string, IndicatorRow>> {
+  private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<Found[]> {
     return this.groups.submit({ caller, fingerprints, event });
   }
 
   private readonly prepared = preparedRunner(this.dataSource);
 
-  private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Map<string, IndicatorRow>>(
+  private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Found[]>(
     MAX_GROUP,
     async (group) => {
-      const keys = group.flatMap((g, call) => {
+      // Each key carries its call, its position in that call's list and its caller: the same
+      // rule as the other lookups, caller by caller.
+      const calls: number[] = [];
+      const positions: number[] = [];
+      const fingerprints: string[] = [];
+      const members: string[] = [];
+      const coordinators: boolean[] = [];
+      const pendings: boolean[] = [];
+      group.forEach((g, call) => {
         const pending = seesPending(g.caller);
-        return g.fingerprints.map((fingerprint) => ({ call, fingerprint, caller: g.caller, pending }));
+        const coordinator = isCoordinator(g.caller);
+        g.fingerprints.forEach((fingerprint, i) => {
+          calls.push(call);
+          positions.push(i + 1);
+          fingerprints.push(fingerprint);
+          members.push(g.caller.memberId);
+          coordinators.push(coordinator);
+          pendings.push(pending);
+        });
       });
-      // Each key carries its caller: the same rule as the other lookups, caller by caller.
-      const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null }>(
+      const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null; position: number }>(
         this.prepared,
         group.map((g) => g.event),
         (n) => ({
-          sql: `SELECT k.call, i.*
-                  FROM unnest($${n}::int[], $${n + 1}::text[], $${n + 2}::uuid[], $${n + 3}::boolean[], $${n + 4}::boolean[])
-                       AS k(call, fingerprint, member, coordinator, pending)
+          sql: `SELECT k.call, k.position, i.*
+                  FROM unnest($${n}::int[], $${n + 1}::int[], $${n + 2}::text[], $${n + 3}::uuid[], $${n + 4}::boolean[], $${n + 5}::boolean[])
+                       AS k(call, position, fingerprint, member, coordinator, pending)
                   CROSS JOIN LATERAL (
                     SELECT ${INDICATOR_COLUMNS} FROM indicator i
                      WHERE i.fingerprint = k.fingerprint
                        AND ${matchable({ pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}
                      LIMIT 1) i`,
-          params: [
-            keys.map((k) => k.call),
-            keys.map((k) => k.fingerprint),
-            keys.map((k) => k.caller.memberId),
-            keys.map((k) => isCoordinator(k.caller)),
-            keys.map((k) => k.pending),
-          ],
+          params: [calls, positions, fingerprints, members, coordinators, pendings],
         }),
       );
-      const found = group.map(() => new Map<string, IndicatorRow>());
-      for (const row of rows) {
-        if (row.call === null) continue;
-        const { call, ...indicator } = row;
-        found[call].set(indicator.fingerprint, indicator as IndicatorRow);
+      const found = group.map((): Found[] => []);
+      for (const { call, position, ...indicator } of rows) {
+        if (call === null) continue;
+        found[call].push({ position, row: indicator as IndicatorRow });
       }
       return found;
     },
   );
 
-  private async lookup(caller: Caller, fingerprints: string[]): Promise<Map<string, IndicatorRow>> {
+  /** The found keys of `fingerprints` (by 1-based position), with their indicators. */
+  private async lookup(caller: Caller, fingerprints: string[]): Promise<Found[]> {
     const params: unknown[] = [hexArrayLiteral(fingerprints)];
-    const rows = await preparedQuery<IndicatorRow>(
+    const rows = await preparedQuery<IndicatorRow & { position: number }>(
       this.dataSource,
       // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
       // `= ANY`) with thousands of keys is often planned as a hash join over a sequential scan of
       // millions of rows; a LATERAL subquery with LIMIT 1 (fingerprints are unique) cannot be.
-      `SELECT i.* FROM unnest($1::text[]) AS k(fingerprint)
+      `SELECT k.position::int AS position, i.* FROM unnest($1::text[]) WITH ORDINALITY AS k(fingerprint, position)
         CROSS JOIN LATERAL (
           SELECT ${INDICATOR_COLUMNS} FROM indicator i
            WHERE i.fingerprint = k.fingerprint AND ${matchable(callerParameters(caller, params))}
            LIMIT 1) i`,
       params,
     );
-    return new Map(rows.map((r) => [r.fingerprint, r]));
+    return rows.map(({ position, ...row }) => ({ position, row: row as IndicatorRow }));
   }
 }
 
@@ -245,13 +292,6 @@ function callerParameters(caller: Caller, params: unknown[]): Screener {
   params.push(seesPending(caller), isCoordinator(caller), caller.memberId);
   const n = params.length;
   return { pending: `$${n - 2}::boolean`, coordinator: `$${n - 1}::boolean`, member: `$${n}::uuid` };
-}
-
-/** The distinct fingerprints to look up for these inputs. */
-function keysOf(prepared: Prepared[]): string[] {
-  const distinct = new Set<string>();
-  for (const p of prepared) for (const k of p.keys) distinct.add(k.fingerprint);
-  return [...distinct];
 }
 
 /**
