@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { generateSigningKey, type PrivateJwk, signBearerToken } from '@app/signing';
-import { type BenchServer, residentMiB, startBenchServer, withClient } from './server.js';
+import { type BenchServer, residentMiB, spawnServer, startBenchServer, withClient } from './server.js';
 
 /**
  * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
@@ -16,6 +16,8 @@ import { type BenchServer, residentMiB, startBenchServer, withClient } from './s
  * - single `screen` requests with autocannon at 32 connections, against the same server answering
  *   `{ __typename }` (authenticated the same way), alternately, ROUNDS times: requests/s, p50/p99
  *   of the round with the median ratio;
+ * - the same two measurements against a bare Nest + Apollo resolver running the raw lookup
+ *   (bench/bare-server.ts, the issue's other reference point): what the framework alone costs here;
  * - the server's resident memory after the run.
  */
 const SCALES = (process.env.BENCH_SCALES ?? process.env.BENCH_INDICATORS ?? '1000000').split(',').map(Number);
@@ -30,11 +32,17 @@ const median = (xs: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-/** BENCH_PARTS=batch,single,workers runs only those parts (all by default), e.g. for profiling. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers').split(','));
+/** BENCH_PARTS=batch,single,workers,bare runs only those parts (all by default), e.g. for profiling. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers,bare').split(','));
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRESS|ethereum|${value}`).digest('hex');
+
+interface BareFigures {
+  batch: Map<number, { rate: number; ratio: number; ratioJoin: number }>;
+  rounds: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number }[];
+  middle?: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number };
+}
 
 interface ScaleFigures {
   indicators: number;
@@ -66,8 +74,8 @@ async function seed(server: BenchServer, indicators: number): Promise<number> {
   return (Date.now() - start) / 1000;
 }
 
-/** autocannon against POST /graphql with a fixed token; `body(i)` varies the request. */
-function load(server: BenchServer, token: string, body: (i: number) => string): Promise<autocannon.Result> {
+/** autocannon against POST /graphql (with a fixed token, if any); `body(i)` varies the request. */
+function load(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<autocannon.Result> {
   let n = 0;
   return new Promise((resolve, reject) => {
     autocannon(
@@ -76,7 +84,7 @@ function load(server: BenchServer, token: string, body: (i: number) => string): 
         connections: CONNECTIONS,
         duration: LOAD_SECONDS,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         requests: [{ setupRequest: (req) => ({ ...req, body: body(n++) }) }],
       },
       (err, result) => (err ? reject(err) : resolve(result)),
@@ -117,6 +125,67 @@ async function indexScans(dbUrl: string): Promise<Map<string, number>> {
     return new Map(rows.map((r: { name: string; n: number }) => [r.name, r.n]));
   });
 }
+
+const chunks = <T>(xs: T[], size: number): T[][] => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+
+/** POST /graphql with a prepared body; the answer's data, or throws with its errors. */
+async function post<T>(server: { url: string }, token: string | undefined, body: string): Promise<T> {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  const out = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (!out.data) throw new Error(JSON.stringify(out.errors).slice(0, 500));
+  return out.data;
+}
+
+/**
+ * ROUNDS rounds of (a raw SQL run, a timed pass over `bodies` in sequence) after a warm-up pass
+ * over the same keys (as the raw runs get); `hitsOf` sends one body and counts its matches, which
+ * must come to the raw lookup's. Medians of the rates and of the per-round ratios.
+ */
+async function batchRounds(
+  bodies: string[],
+  hitsOf: (body: string) => Promise<number>,
+  rawRun: () => Promise<{ any: number; join: number }>,
+  expectedHits: number,
+  what: string,
+): Promise<{ rate: number; ratio: number; ratioJoin: number }> {
+  for (const body of bodies) await hitsOf(body);
+  const rounds: { rate: number; ratio: number; ratioJoin: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const raw = await rawRun();
+    const start = process.hrtime.bigint();
+    let hits = 0;
+    for (const body of bodies) hits += await hitsOf(body);
+    const rate = KEYS / (Number(process.hrtime.bigint() - start) / 1e9);
+    if (hits !== expectedHits) throw new Error(`${what} found ${hits} matches, raw SQL ${expectedHits}`);
+    rounds.push({ rate, ratio: rate / raw.any, ratioJoin: rate / raw.join });
+  }
+  return { rate: median(rounds.map((r) => r.rate)), ratio: median(rounds.map((r) => r.ratio)), ratioJoin: median(rounds.map((r) => r.ratioJoin)) };
+}
+
+const TRIVIAL = () => '{"query":"{ __typename }"}';
+
+/**
+ * After a warm-up, ROUNDS rounds of (`{ __typename }`, `body`) on the same server, 32 connections
+ * each, the same token (if any).
+ */
+async function loadRounds(server: { url: string }, token: string | undefined, body: (i: number) => string) {
+  await load(server, token, TRIVIAL);
+  const rounds: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const t = await load(server, token, TRIVIAL);
+    const s = await load(server, token, body);
+    for (const r of [t, s]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+    rounds.push({ trivial: t, screen: s, ratio: s.requests.average / t.requests.average });
+  }
+  return rounds;
+}
+
+/** The round with the median ratio (the one reported). */
+const medianRound = <R extends { ratio: number }>(rounds: R[]): R | undefined => [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
 
 async function runScale(indicators: number): Promise<ScaleFigures> {
   const kept = KEEP_SEED ? await keptDatabase(indicators) : undefined;
@@ -159,40 +228,20 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     // screening client keeps its token for its lifetime); answers are parsed and their hits counted.
     const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia indicator { id status } } }';
     const batchToken = await signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 });
-    const screenBatch = async (body: string) => {
-      const res = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${batchToken}` },
-        body,
-      });
-      const out = (await res.json()) as { data?: { screenBatch: { match: boolean }[] }; errors?: unknown[] };
-      if (!out.data) throw new Error(JSON.stringify(out.errors).slice(0, 500));
-      return out.data.screenBatch;
+    const rawRuns: { any: number; join: number }[] = [first];
+    const rawRun = async () => {
+      const r = await rawRates();
+      rawRuns.push(r);
+      return r;
     };
     const batch = new Map<number, { rate: number; ratio: number; ratioJoin: number }>();
-    const rawRuns: { any: number; join: number }[] = [first];
     const indexScans0 = await indexScans(server.dbUrl);
     for (const size of PARTS.has('batch') ? [1000, 10_000] : []) {
-      const bodies: string[] = [];
-      for (let i = 0; i < keys.length; i += size) {
-        const inputs = keys.slice(i, i + size).map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v }));
-        bodies.push(JSON.stringify({ query, variables: { inputs } }));
-      }
-      for (const body of bodies) await screenBatch(body); // a warm-up pass over the same keys, as the raw runs get
-      const rounds: { rate: number; ratio: number; ratioJoin: number }[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const raw = await rawRates();
-        rawRuns.push(raw);
-        const start = process.hrtime.bigint();
-        let hits = 0;
-        for (const body of bodies) {
-          for (const result of await screenBatch(body)) if (result.match) hits++;
-        }
-        if (hits !== first.hits) throw new Error(`screenBatch found ${hits} matches, raw SQL ${first.hits}`);
-        const rate = keys.length / (Number(process.hrtime.bigint() - start) / 1e9);
-        rounds.push({ rate, ratio: rate / raw.any, ratioJoin: rate / raw.join });
-      }
-      batch.set(size, { rate: median(rounds.map((r) => r.rate)), ratio: median(rounds.map((r) => r.ratio)), ratioJoin: median(rounds.map((r) => r.ratioJoin)) });
+      const bodies = chunks(keys, size).map((values) =>
+        JSON.stringify({ query, variables: { inputs: values.map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v })) } }),
+      );
+      const hitsOf = async (body: string) => (await post<{ screenBatch: { match: boolean }[] }>(server, batchToken, body)).screenBatch.filter((r) => r.match).length;
+      batch.set(size, await batchRounds(bodies, hitsOf, rawRun, first.hits, 'screenBatch'));
     }
 
     // Which index the service's lookups used (scans counted by PostgreSQL during the batches).
@@ -207,18 +256,8 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
         query: 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match matchedVia indicator { id status } } }',
         variables: { v: keys[i % keys.length] },
       });
-    // ROUNDS rounds of (trivial, screen); the round with the median ratio is the one reported.
-    const singleRounds: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number }[] = [];
-    if (PARTS.has('single')) {
-      await load(server, token, () => '{"query":"{ __typename }"}'); // warm-up
-      for (let round = 0; round < ROUNDS; round++) {
-        const t = await load(server, token, () => '{"query":"{ __typename }"}');
-        const s = await load(server, token, single);
-        for (const r of [t, s]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-        singleRounds.push({ trivial: t, screen: s, ratio: s.requests.average / t.requests.average });
-      }
-    }
-    const middle = [...singleRounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(singleRounds.length / 2)];
+    const singleRounds = PARTS.has('single') ? await loadRounds(server, token, single) : [];
+    const middle = medianRound(singleRounds);
     const trivial = middle?.trivial;
     const screen = middle?.screen;
 
@@ -227,10 +266,31 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     if (PARTS.has('workers')) {
       const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: server.dbUrl, admin: server.adminKeys });
       try {
-        await load(two, token, () => '{"query":"{ __typename }"}'); // warm-up
+        await load(two, token, TRIVIAL); // warm-up
         twoWorkers = await load(two, token, single);
       } finally {
         await two.stop();
+      }
+    }
+
+    // The issue's other reference: a bare Nest + Apollo resolver running the raw lookup (bench/bare-server.ts),
+    // in its own process on the same database, measured the same ways (fingerprints sent, as the raw runs use).
+    let bare: BareFigures | undefined;
+    if (PARTS.has('bare')) {
+      const bareServer = await spawnServer('dist/bench/bare-server.js', '/ready', { DATABASE_URL: server.dbUrl });
+      try {
+        const fps = keys.map(fingerprint);
+        const bareBatch = new Map<number, { rate: number; ratio: number; ratioJoin: number }>();
+        for (const size of PARTS.has('batch') ? [1000, 10_000] : []) {
+          const bodies = chunks(fps, size).map((f) => JSON.stringify({ query: 'query($f: [String!]!) { lookup(fingerprints: $f) { id fingerprint status } }', variables: { f } }));
+          const hitsOf = async (body: string) => (await post<{ lookup: unknown[] }>(bareServer, undefined, body)).lookup.length;
+          bareBatch.set(size, await batchRounds(bodies, hitsOf, rawRates, first.hits, 'the bare resolver'));
+        }
+        const one = (i: number) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f: fps[i % fps.length] } });
+        const rounds = PARTS.has('single') ? await loadRounds(bareServer, undefined, one) : [];
+        bare = { batch: bareBatch, rounds, middle: medianRound(rounds) };
+      } finally {
+        await bareServer.stop();
       }
     }
 
@@ -267,6 +327,19 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     if (twoWorkers) {
       out.write(line(`screen, 2 API processes (CORDON_WORKERS=2)`, twoWorkers));
       if (screen) out.write(`  2 processes / 1: ${(twoWorkers.requests.average / screen.requests.average).toFixed(2)} (2 cores shared with PostgreSQL and the load generator)\n`);
+    }
+    if (bare) {
+      out.write(`  bare Nest + Apollo resolver, raw = ANY lookup, no auth / canonicalisation / audit (bench/bare-server.ts):\n`);
+      for (const [size, b] of bare.batch) {
+        out.write(`    lookup × ${String(size).padStart(6)} fingerprints: ${Math.round(b.rate)} keys/s = ${b.ratio.toFixed(2)} × raw = ANY (median of ${ROUNDS} rounds)\n`);
+      }
+      for (const [i, r] of bare.rounds.entries()) {
+        out.write(`    round ${i + 1}: { __typename } ${Math.round(r.trivial.requests.average)} req/s, lookupOne ${Math.round(r.screen.requests.average)} req/s = ${r.ratio.toFixed(2)}\n`);
+      }
+      if (bare.middle) {
+        out.write(line(`  lookupOne     (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, bare.middle.screen));
+        out.write(`    lookupOne / trivial: ${bare.middle.ratio.toFixed(2)} (the median round)\n`);
+      }
     }
     out.write(`  server resident memory after the run: ${figures.memoryMiB.toFixed(0)} MiB\n`);
     return figures;

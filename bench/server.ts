@@ -50,13 +50,12 @@ export async function startBenchServer(
   const db = new URL(shared?.dbUrl ?? ADMIN_URL);
   if (dbName) db.pathname = `/${dbName}`;
   const admin = shared?.admin ?? (await generateSigningKey('ES256'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const url = `http://127.0.0.1:${port}`;
-  const nodeArgs = [...START_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [])];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/api/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
+  const dropDatabase = async () => {
+    if (dbName) await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+  };
+  let child: SpawnedServer;
+  try {
+    child = await spawnServer('dist/apps/api/src/main.js', '/health', {
       DATABASE_URL: db.toString(),
       CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk),
       LOG_LEVEL: 'warn',
@@ -64,30 +63,19 @@ export async function startBenchServer(
       CORDON_RATE_LIMIT: '0',
       CORDON_AUTH_FAILURE_LIMIT: '0',
       ...extraEnv,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    if (dbName) await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-  };
-  try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error('server exited');
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-      if (i > 600) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    });
   } catch (err) {
-    await stop();
+    await dropDatabase();
     throw err;
   }
+  const { url } = child;
+  const stop = async () => {
+    await child.stop();
+    await dropDatabase();
+  };
   return {
     url,
-    pid: child.pid!,
+    pid: child.pid,
     adminKeys: admin,
     dbUrl: db.toString(),
     admin: admin.privateJwk,
@@ -104,6 +92,45 @@ export async function startBenchServer(
     },
     stop,
   };
+}
+
+export interface SpawnedServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A compiled server script (relative to the project root) in its own process on a free port
+ * (PORT), with the flags `npm start` gives the service and BENCH_SERVER_NODE_ARGS (e.g.
+ * --cpu-prof); resolves once `readyPath` answers 2xx.
+ */
+export async function spawnServer(script: string, readyPath: string, env: Record<string, string>): Promise<SpawnedServer> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const url = `http://127.0.0.1:${port}`;
+  const nodeArgs = [...START_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [])];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`${script} exited`);
+      if (await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false)) break;
+      if (i > 600) throw new Error(`${script} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, pid: child.pid!, stop };
 }
 
 /** Resident memory of a process in MiB (Linux), or NaN elsewhere. */
