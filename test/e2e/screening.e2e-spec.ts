@@ -91,32 +91,42 @@ describe('screening (SPEC 5)', () => {
     expect(unrelated.data!.screen).toMatchObject({ valid: true, match: false, matchedVia: null, indicator: null });
   });
 
-  it('names the nearest listed key when several match one input, in small and large calls alike, duplicates included', async () => {
+  it('names the nearest listed key when several match one input: small, grouped and large calls, duplicates included', async () => {
     const near = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'shop.rank-test.example.net' } });
-    await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'rank-test.example.net' } });
+    const far = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'rank-test.example.net' } });
+    // The first case's listed parent is also a farther parent of the later ones: in one call it is
+    // looked up once, and found before their nearer key.
     const cases = [
+      { input: { kind: 'DOMAIN', value: 'x.rank-test.example.net' }, expected: { match: true, matchedVia: 'PARENT_DOMAIN', matchedValue: 'rank-test.example.net', indicator: { id: far } } },
       { input: { kind: 'DOMAIN', value: 'shop.rank-test.example.net' }, expected: { match: true, matchedVia: 'EXACT', matchedValue: null, indicator: { id: near } } },
       { input: { kind: 'DOMAIN', value: 'a.b.shop.rank-test.example.net' }, expected: { match: true, matchedVia: 'PARENT_DOMAIN', matchedValue: 'shop.rank-test.example.net', indicator: { id: near } } },
       { input: { kind: 'URL', value: 'https://a.shop.rank-test.example.net/pay' }, expected: { match: true, matchedVia: 'URL_DOMAIN', matchedValue: 'shop.rank-test.example.net', indicator: { id: near } } },
     ];
+    const unlisted = { match: false, matchedVia: null, matchedValue: null, indicator: null };
     const query = `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia matchedValue indicator { id } } }`;
-    for (const size of [3, 300]) {
-      // Each case twice (the same key asked twice in one call), the rest unlisted wallets.
-      const inputs = Array.from({ length: size }, (_, i) => ({ kind: 'WALLET_ADDRESS', value: nextAddress() }) as Record<string, string>);
-      const at = (i: number) => (size === 3 ? i : 7 + 97 * i);
-      cases.forEach((c, i) => {
-        inputs[at(i)] = c.input;
-        if (size > 3) inputs[size - 1 - i] = c.input;
-      });
+    const screenBatch = async (inputs: Record<string, string>[]) => {
       const res = await app.gql(query, { inputs }, outsider.key);
       expect(res.errors).toBeUndefined();
-      const results = res.data!.screenBatch as Record<string, unknown>[];
-      cases.forEach((c, i) => {
-        expect(results[at(i)]).toEqual(c.expected);
-        if (size > 3) expect(results[size - 1 - i]).toEqual(c.expected);
-      });
-      expect(results.filter((r) => r.match)).toHaveLength(size === 3 ? 3 : 6);
-    }
+      return res.data!.screenBatch as Record<string, unknown>[];
+    };
+    const wallet = () => ({ kind: 'WALLET_ADDRESS', value: nextAddress() });
+
+    // One small call with every case.
+    expect(await screenBatch(cases.map((c) => c.input))).toEqual(cases.map((c) => c.expected));
+
+    // Small calls at once, grouped into shared statements: each gets its own answers.
+    const calls = [...cases.map((c) => [c.input, wallet()]), ...cases.map((c) => [wallet(), c.input, c.input])];
+    const answers = await Promise.all(calls.map((inputs) => screenBatch(inputs)));
+    answers.forEach((answer, i) => expect(answer).toEqual(calls[i].map((input) => cases.find((c) => c.input === input)?.expected ?? unlisted)));
+
+    // A large call (looked up in parts of 250): each case three times, twice in the first part and
+    // once in the second.
+    const inputs: Record<string, string>[] = Array.from({ length: 300 }, wallet);
+    const places = cases.map((_, i) => [7 + 50 * i, 240 + i, 295 + i]);
+    cases.forEach((c, i) => places[i].forEach((at) => (inputs[at] = c.input)));
+    const results = await screenBatch(inputs);
+    cases.forEach((c, i) => places[i].forEach((at) => expect(results[at]).toEqual(c.expected)));
+    expect(results.filter((r) => r.match)).toHaveLength(3 * cases.length);
   });
 
   it('matches a merchant id given as ACQUIRER:MID', async () => {

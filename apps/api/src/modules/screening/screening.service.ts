@@ -72,17 +72,34 @@ interface Prepared {
 /**
  * The keys of some prepared inputs, flattened in order, each with its input and rank: a lookup
  * returns each found key's position in this list (WITH ORDINALITY), so matches are assigned
- * without hashing thousands of fingerprints into maps.
+ * without hashing every fingerprint into maps. A value's own key (rank 0) is listed once per
+ * input (the same value asked twice is probed twice); the derived keys — parent domains, a URL's
+ * host and parents, a standard address — are listed once per list and shared by every input that
+ * has them (10,000 URLs on one host probe that host once).
  */
 class KeyList {
   readonly fingerprints: string[] = [];
-  private readonly owners: Prepared[] = [];
+  /** Per position: the input, or every input, whose key it is, with that key's rank for each. */
+  private readonly owners: (Prepared | { owner: Prepared; rank: number }[])[] = [];
   private readonly ranks: number[] = [];
+  /** Positions (0-based) of the derived keys listed so far. */
+  private readonly derived = new Map<string, number>();
 
   add(prepared: Prepared[]): this {
     for (const p of prepared) {
       for (let rank = 0; rank < p.keys.length; rank++) {
-        this.fingerprints.push(p.keys[rank].fingerprint);
+        const fingerprint = p.keys[rank].fingerprint;
+        if (rank > 0) {
+          const at = this.derived.get(fingerprint);
+          if (at !== undefined) {
+            const first = this.owners[at];
+            if (Array.isArray(first)) first.push({ owner: p, rank });
+            else this.owners[at] = [{ owner: first, rank: this.ranks[at] }, { owner: p, rank }];
+            continue;
+          }
+          this.derived.set(fingerprint, this.fingerprints.length);
+        }
+        this.fingerprints.push(fingerprint);
         this.owners.push(p);
         this.ranks.push(rank);
       }
@@ -90,14 +107,18 @@ class KeyList {
     return this;
   }
 
-  /** Records that the key at 1-based `position` matched `row`; an input keeps its best-ranked match. */
+  /** Records that the key at 1-based `position` matched `row`; each input keeps its best-ranked match. */
   found(position: number, row: IndicatorRow, hits: Prepared[]): void {
-    const owner = this.owners[position - 1];
-    const rank = this.ranks[position - 1];
-    if (!owner.hit) hits.push(owner);
-    else if (owner.hit.rank <= rank) return;
-    owner.hit = { rank, row };
+    const owners = this.owners[position - 1];
+    if (Array.isArray(owners)) for (const { owner, rank } of owners) keep(owner, rank, row, hits);
+    else keep(owners, this.ranks[position - 1], row, hits);
   }
+}
+
+function keep(owner: Prepared, rank: number, row: IndicatorRow, hits: Prepared[]): void {
+  if (!owner.hit) hits.push(owner);
+  else if (owner.hit.rank <= rank) return;
+  owner.hit = { rank, row };
 }
 
 /** A found key: its 1-based position in the KeyList looked up, and the indicator. */
