@@ -34,6 +34,9 @@ describe('canonicalParts', () => {
       fc.record({ count: fc.nat(), fingerprints: fc.array(text, { maxLength: 20 }) }),
       fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.oneof(fc.array(text, { maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))),
       fc.array(fc.oneof(text, fc.constant(null), fc.integer()), { maxLength: 6 }),
+      // Lone values, every number included (-0, NaN, ±Infinity, exponents).
+      fc.oneof(text, fc.double(), fc.integer(), fc.constantFrom(-0, 1e21, 1e-7, 5e-324, Number.MAX_VALUE), fc.boolean(), fc.constant(null)),
+      fc.array(fc.oneof(fc.double(), fc.boolean(), fc.constant(null)), { maxLength: 6 }),
     );
     fc.assert(
       fc.property(value, (v) => {

@@ -13,13 +13,19 @@ export interface AuditEventBody {
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
- * RFC 8785 canonical JSON (the canonicalize package), with a shortcut for what screening events
- * carry by the thousand: an array of plain strings (fingerprints) is written by JSON.stringify,
- * which is how RFC 8785 writes strings — the same bytes, ~10× faster for 10,000 of them. Strings
- * with any surrogate, and every other value, go to canonicalize (which refuses lone surrogates).
+ * RFC 8785 canonical JSON (the canonicalize package), with shortcuts for what every event carries
+ * (screening writes one per call, thousands a second): null, booleans, finite numbers and
+ * strings without surrogates are written by JSON.stringify, which is how RFC 8785 writes them
+ * (numbers as ECMAScript's Number::toString, -0 as 0) — the same bytes; so is an array of such
+ * strings (a screening event's fingerprints, ~10× faster for 10,000 of them); plain objects
+ * are written member by member in RFC 8785 order. Strings with any surrogate, and every other
+ * value, go to canonicalize (which refuses lone surrogates).
  */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
+  if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return JSON.stringify(value);
+  if (typeof value === 'string') {
+    if (!SURROGATE.test(value)) return JSON.stringify(value);
+  } else if (Array.isArray(value)) {
     if (value.every((v) => typeof v === 'string' && !SURROGATE.test(v))) return JSON.stringify(value);
   } else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value)) {
     const parts: string[] = [];

@@ -254,7 +254,7 @@ export class ScreeningService {
                      WHERE i.fingerprint = k.fingerprint
                        AND ${matchable({ pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}
                      LIMIT 1) i`,
-          params: [calls, positions, fingerprints, members, coordinators, pendings],
+          params: [calls, positions, fingerprints, members, coordinators, pendings].map(arrayLiteral),
         }),
       );
       const found = group.map((): Found[] => []);
@@ -268,7 +268,7 @@ export class ScreeningService {
 
   /** The found keys of `fingerprints` (by 1-based position), with their indicators. */
   private async lookup(caller: Caller, fingerprints: string[]): Promise<Found[]> {
-    const params: unknown[] = [hexArrayLiteral(fingerprints)];
+    const params: unknown[] = [arrayLiteral(fingerprints)];
     const rows = await preparedQuery<IndicatorRow & { position: number }>(
       this.dataSource,
       // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
@@ -316,12 +316,13 @@ function callerParameters(caller: Caller, params: unknown[]): Screener {
 }
 
 /**
- * A text[] parameter written as PostgreSQL's array literal directly: fingerprints are bare
- * lower-case hex (computed here, or checked and lower-cased), which needs no quoting, so the
- * driver's per-element escaping (a few ms per 10,000) is skipped.
+ * An array parameter written as PostgreSQL's array literal directly, for elements that need no
+ * quoting — bare lower-case hex fingerprints (computed here, or checked and lower-cased), uuids
+ * read from the database, integers, booleans — so the driver's per-element escaping (a few ms
+ * per 10,000 fingerprints) is skipped.
  */
-function hexArrayLiteral(fingerprints: string[]): string {
-  return `{${fingerprints.join(',')}}`;
+function arrayLiteral(values: (string | number | boolean)[]): string {
+  return `{${values.join(',')}}`;
 }
 
 function prepare(input: ScreenInputValues): Prepared {
