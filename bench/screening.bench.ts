@@ -5,8 +5,10 @@ import { type BenchServer, residentMiB, spawnServer, startBenchServer, withClien
 
 /**
  * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
- * `BENCH_SCALES=1000000,10000000`), a fresh server and database seeded with that many ACTIVE
- * wallet indicators by set-based SQL (not the API), then, over HTTP:
+ * `BENCH_SCALES=1000000,10000000`), a server and database seeded with that many ACTIVE wallet
+ * indicators by set-based SQL (not the API), all running at once; then, over HTTP, each
+ * measurement round goes through every scale in turn (so the scales are compared seconds apart,
+ * not minutes: this machine's speed drifts), and each scale gets:
  *
  * - screenBatch with 1,000- and 10,000-input batches of EVM addresses (~1 % hits), against the
  *   raw SQL lookup of the same keys in the same run (`pg`, `= ANY($1)`, no HTTP, no GraphQL —
@@ -37,22 +39,6 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers,bare').s
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRESS|ethereum|${value}`).digest('hex');
-
-interface BareFigures {
-  batch: Map<number, { rate: number; ratio: number; ratioJoin: number }>;
-  rounds: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number }[];
-  middle?: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number };
-}
-
-interface ScaleFigures {
-  indicators: number;
-  rawAny: number;
-  rawJoin: number;
-  batch: Map<number, { rate: number; ratio: number; ratioJoin: number }>;
-  trivial?: autocannon.Result;
-  single?: autocannon.Result;
-  memoryMiB: number;
-}
 
 async function seed(server: BenchServer, indicators: number): Promise<number> {
   const start = Date.now();
@@ -140,54 +126,45 @@ async function post<T>(server: { url: string }, token: string | undefined, body:
   return out.data;
 }
 
-/**
- * ROUNDS rounds of (a raw SQL run, a timed pass over `bodies` in sequence) after a warm-up pass
- * over the same keys (as the raw runs get); `hitsOf` sends one body and counts its matches, which
- * must come to the raw lookup's. Medians of the rates and of the per-round ratios.
- */
-async function batchRounds(
-  bodies: string[],
-  hitsOf: (body: string) => Promise<number>,
-  rawRun: () => Promise<{ any: number; join: number }>,
-  expectedHits: number,
-  what: string,
-): Promise<{ rate: number; ratio: number; ratioJoin: number }> {
-  for (const body of bodies) await hitsOf(body);
-  const rounds: { rate: number; ratio: number; ratioJoin: number }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const raw = await rawRun();
-    const start = process.hrtime.bigint();
-    let hits = 0;
-    for (const body of bodies) hits += await hitsOf(body);
-    const rate = KEYS / (Number(process.hrtime.bigint() - start) / 1e9);
-    if (hits !== expectedHits) throw new Error(`${what} found ${hits} matches, raw SQL ${expectedHits}`);
-    rounds.push({ rate, ratio: rate / raw.any, ratioJoin: rate / raw.join });
-  }
-  return { rate: median(rounds.map((r) => r.rate)), ratio: median(rounds.map((r) => r.ratio)), ratioJoin: median(rounds.map((r) => r.ratioJoin)) };
+interface RawRates {
+  any: number;
+  join: number;
+  hits: number;
+}
+interface BatchFigures {
+  rate: number;
+  ratio: number;
+  ratioJoin: number;
+}
+interface LoadRound {
+  trivial: autocannon.Result;
+  screen: autocannon.Result;
+  ratio: number;
 }
 
-const TRIVIAL = () => '{"query":"{ __typename }"}';
-
-/**
- * After a warm-up, ROUNDS rounds of (`{ __typename }`, `body`) on the same server, 32 connections
- * each, the same token (if any).
- */
-async function loadRounds(server: { url: string }, token: string | undefined, body: (i: number) => string) {
-  await load(server, token, TRIVIAL);
-  const rounds: { trivial: autocannon.Result; screen: autocannon.Result; ratio: number }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t = await load(server, token, TRIVIAL);
-    const s = await load(server, token, body);
-    for (const r of [t, s]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-    rounds.push({ trivial: t, screen: s, ratio: s.requests.average / t.requests.average });
-  }
-  return rounds;
+/** One scale: its server, database and keys, and what was measured on it. */
+interface Scale {
+  indicators: number;
+  server: BenchServer;
+  origin: string;
+  keys: string[];
+  fingerprints: string[];
+  /** the raw lookups, timed (and recorded) now */
+  rawRun(): Promise<RawRates>;
+  rawRuns: RawRates[];
+  hits: number;
+  /** a fresh token of the scale's screener (tokens live 5 minutes; the bench runs longer) */
+  token(): Promise<string>;
+  batch: Map<number, BatchFigures & { rounds: number[] }>;
+  singleRounds: LoadRound[];
+  indexScansUsed?: string;
+  twoWorkers?: autocannon.Result;
+  bare?: { batch: Map<number, BatchFigures>; rounds: LoadRound[] };
+  memoryMiB?: number;
 }
 
-/** The round with the median ratio (the one reported). */
-const medianRound = <R extends { ratio: number }>(rounds: R[]): R | undefined => [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
-
-async function runScale(indicators: number): Promise<ScaleFigures> {
+/** Starts a scale's server on its database (kept or seeded) with a screener principal. */
+async function openScale(indicators: number): Promise<Scale> {
   const kept = KEEP_SEED ? await keptDatabase(indicators) : undefined;
   const server = await startBenchServer({}, kept);
   try {
@@ -195,173 +172,252 @@ async function runScale(indicators: number): Promise<ScaleFigures> {
     if (kept && !kept.seeded) await withClient(server.dbUrl, (c) => c.query(`COMMENT ON DATABASE ${kept.name} IS ${c.escapeLiteral(JSON.stringify(kept.admin))}`));
     // Keys: ~1 % listed addresses, the rest unknown.
     const keys = Array.from({ length: KEYS }, (_, i) => (i % 100 === 0 ? address(1 + ((i * 7919) % indicators)) : `0x${randomBytes(20).toString('hex')}`));
+    const fingerprints = keys.map(fingerprint);
     const member = await server.gql(`mutation { createMember(input: { name: "Bench Screener ${randomBytes(3).toString('hex')}", kind: CRYPTO_EXCHANGE }) { id } }`);
     const screener = await generateSigningKey('ES256');
     await server.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
       i: { memberId: member.createMember.id, name: 'screener', roles: ['SCREENER'], publicJwk: screener.publicJwk },
     });
-
-    // Baselines: the raw lookup of the same keys (fingerprints computed here), batches of 10,000,
-    // timed right before each screenBatch round.
-    const rawRates = () => withClient(server.dbUrl, async (c) => {
-      const fps = keys.map(fingerprint);
-      const time = async (sql: string) => {
-        for (let i = 0; i < fps.length; i += 10_000) await c.query(sql, [fps.slice(i, i + 10_000)]); // warm-up pass
-        const start = process.hrtime.bigint();
-        let hits = 0;
-        for (let i = 0; i < fps.length; i += 10_000) hits += (await c.query(sql, [fps.slice(i, i + 10_000)])).rowCount ?? 0;
-        return { rate: fps.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
-      };
-      const any = await time('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)');
-      // What the service runs: one index probe per key (a LATERAL subquery with LIMIT 1), which
-      // the planner cannot turn into a hash join over a sequential scan as it may `= ANY` or a join.
-      const join = await time(
-        'SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint, status FROM indicator WHERE fingerprint = k.fp LIMIT 1) i',
-      );
-      if (any.hits !== join.hits) throw new Error(`raw = ANY found ${any.hits} matches, the lateral lookup ${join.hits}`);
-      return { any: any.rate, join: join.rate, hits: any.hits };
-    });
-    const first = await rawRates();
-
-    // The client does as little as it can, as the raw runs do (their fingerprints are computed
-    // before the clock starts): request bodies written beforehand, one token for all calls (as a
-    // screening client keeps its token for its lifetime); answers are parsed and their hits counted.
-    const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia indicator { id status } } }';
-    const batchToken = await signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 });
-    const rawRuns: { any: number; join: number }[] = [first];
-    const rawRun = async () => {
-      const r = await rawRates();
-      rawRuns.push(r);
-      return r;
-    };
-    const batch = new Map<number, { rate: number; ratio: number; ratioJoin: number }>();
-    const indexScans0 = await indexScans(server.dbUrl);
-    for (const size of PARTS.has('batch') ? [1000, 10_000] : []) {
-      const bodies = chunks(keys, size).map((values) =>
-        JSON.stringify({ query, variables: { inputs: values.map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v })) } }),
-      );
-      const hitsOf = async (body: string) => (await post<{ screenBatch: { match: boolean }[] }>(server, batchToken, body)).screenBatch.filter((r) => r.match).length;
-      batch.set(size, await batchRounds(bodies, hitsOf, rawRun, first.hits, 'screenBatch'));
-    }
-
-    // Which index the service's lookups used (scans counted by PostgreSQL during the batches).
-    const indexScans1 = await indexScans(server.dbUrl);
-    const used = [...indexScans1].map(([name, n]) => `${name} ${n - (indexScans0.get(name) ?? 0)}`).join(', ');
-    const raw = { any: median(rawRuns.map((r) => r.any)), join: median(rawRuns.map((r) => r.join)), hits: first.hits };
-
-    // Single screen vs a trivial query, same server, same token handling, 32 connections.
-    const token = await signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 });
-    const single = (i: number) =>
-      JSON.stringify({
-        query: 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match matchedVia indicator { id status } } }',
-        variables: { v: keys[i % keys.length] },
+    const rawRuns: RawRates[] = [];
+    // The raw lookup of the same keys (fingerprints computed beforehand), 10,000 a query.
+    const rawRun = () =>
+      withClient(server.dbUrl, async (c) => {
+        const time = async (sql: string) => {
+          for (const part of chunks(fingerprints, 10_000)) await c.query(sql, [part]); // warm-up pass
+          const start = process.hrtime.bigint();
+          let hits = 0;
+          for (const part of chunks(fingerprints, 10_000)) hits += (await c.query(sql, [part])).rowCount ?? 0;
+          return { rate: fingerprints.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
+        };
+        const any = await time('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)');
+        // What the service runs: one index probe per key (a LATERAL subquery with LIMIT 1), which
+        // the planner cannot turn into a hash join over a sequential scan as it may `= ANY` or a join.
+        const join = await time(
+          'SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint, status FROM indicator WHERE fingerprint = k.fp LIMIT 1) i',
+        );
+        if (any.hits !== join.hits) throw new Error(`raw = ANY found ${any.hits} matches, the lateral lookup ${join.hits}`);
+        const r = { any: any.rate, join: join.rate, hits: any.hits };
+        rawRuns.push(r);
+        return r;
       });
-    const singleRounds = PARTS.has('single') ? await loadRounds(server, token, single) : [];
-    const middle = medianRound(singleRounds);
-    const trivial = middle?.trivial;
-    const screen = middle?.screen;
-
-    // The same load against two API processes (CORDON_WORKERS=2) on the same database, this run.
-    let twoWorkers: autocannon.Result | undefined;
-    if (PARTS.has('workers')) {
-      const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: server.dbUrl, admin: server.adminKeys });
-      try {
-        await load(two, token, TRIVIAL); // warm-up
-        twoWorkers = await load(two, token, single);
-      } finally {
-        await two.stop();
-      }
-    }
-
-    // The issue's other reference: a bare Nest + Apollo resolver running the raw lookup (bench/bare-server.ts),
-    // in its own process on the same database, measured the same ways (fingerprints sent, as the raw runs use).
-    let bare: BareFigures | undefined;
-    if (PARTS.has('bare')) {
-      const bareServer = await spawnServer('dist/bench/bare-server.js', '/ready', { DATABASE_URL: server.dbUrl });
-      try {
-        const fps = keys.map(fingerprint);
-        const bareBatch = new Map<number, { rate: number; ratio: number; ratioJoin: number }>();
-        for (const size of PARTS.has('batch') ? [1000, 10_000] : []) {
-          const bodies = chunks(fps, size).map((f) => JSON.stringify({ query: 'query($f: [String!]!) { lookup(fingerprints: $f) { id fingerprint status } }', variables: { f } }));
-          const hitsOf = async (body: string) => (await post<{ lookup: unknown[] }>(bareServer, undefined, body)).lookup.length;
-          bareBatch.set(size, await batchRounds(bodies, hitsOf, rawRates, first.hits, 'the bare resolver'));
-        }
-        const one = (i: number) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f: fps[i % fps.length] } });
-        const rounds = PARTS.has('single') ? await loadRounds(bareServer, undefined, one) : [];
-        bare = { batch: bareBatch, rounds, middle: medianRound(rounds) };
-      } finally {
-        await bareServer.stop();
-      }
-    }
-
-    const figures: ScaleFigures = {
+    const first = await rawRun();
+    return {
       indicators,
-      rawAny: raw.any,
-      rawJoin: raw.join,
-      batch,
-      trivial,
-      single: screen,
-      memoryMiB: await residentMiB(server.pid),
+      server,
+      origin: Number.isNaN(seedSeconds) ? `kept database ${kept?.name}` : `seeded in ${seedSeconds.toFixed(0)} s`,
+      keys,
+      fingerprints,
+      rawRun,
+      rawRuns,
+      hits: first.hits,
+      token: () => signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 }),
+      batch: new Map(),
+      singleRounds: [],
     };
-    const out = process.stdout;
-    out.write(`\nscreening at ${indicators.toLocaleString()} ACTIVE indicators (${Number.isNaN(seedSeconds) ? `kept database ${kept?.name}` : `seeded in ${seedSeconds.toFixed(0)} s`}; ${KEYS.toLocaleString()} keys, ${raw.hits} hits)\n`);
-    out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline; median of ${rawRuns.length} runs)\n`);
-    out.write(`  raw SQL, lateral probe per key (the service's query), 10,000 per query: ${Math.round(raw.join)} keys/s\n`);
-    out.write(`  (raw = ANY runs: ${rawRuns.map((r) => Math.round(r.any / 1000)).join(', ')} thousand keys/s)\n`);
-    if (batch.size > 0) out.write(`  index scans on indicator during the screenBatch runs: ${used}\n`);
-    for (const [size, b] of batch) {
-      out.write(
-        `  screenBatch × ${String(size).padStart(6)}: ${Math.round(b.rate)} keys/s  = ${b.ratio.toFixed(2)} × raw = ANY (target >= 0.7), ${b.ratioJoin.toFixed(2)} × raw lateral (medians of ${ROUNDS} rounds, each against the raw run just before it)\n`,
-      );
-    }
-    const line = (name: string, r: autocannon.Result) =>
-      `  ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`;
-    for (const [i, r] of singleRounds.entries()) {
-      out.write(`  round ${i + 1}: { __typename } ${Math.round(r.trivial.requests.average)} req/s, screen ${Math.round(r.screen.requests.average)} req/s = ${r.ratio.toFixed(2)}\n`);
-    }
-    if (trivial && screen) {
-      out.write(line(`{ __typename } (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, trivial));
-      out.write(line(`screen        (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, screen));
-      out.write(`  screen / trivial: ${(screen.requests.average / trivial.requests.average).toFixed(2)} (the median round; target >= 0.8; p99 target < 10 ms)\n`);
-    }
-    if (twoWorkers) {
-      out.write(line(`screen, 2 API processes (CORDON_WORKERS=2)`, twoWorkers));
-      if (screen) out.write(`  2 processes / 1: ${(twoWorkers.requests.average / screen.requests.average).toFixed(2)} (2 cores shared with PostgreSQL and the load generator)\n`);
-    }
-    if (bare) {
-      out.write(`  bare Nest + Apollo resolver, raw = ANY lookup, no auth / canonicalisation / audit (bench/bare-server.ts):\n`);
-      for (const [size, b] of bare.batch) {
-        out.write(`    lookup × ${String(size).padStart(6)} fingerprints: ${Math.round(b.rate)} keys/s = ${b.ratio.toFixed(2)} × raw = ANY (median of ${ROUNDS} rounds)\n`);
-      }
-      for (const [i, r] of bare.rounds.entries()) {
-        out.write(`    round ${i + 1}: { __typename } ${Math.round(r.trivial.requests.average)} req/s, lookupOne ${Math.round(r.screen.requests.average)} req/s = ${r.ratio.toFixed(2)}\n`);
-      }
-      if (bare.middle) {
-        out.write(line(`  lookupOne     (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, bare.middle.screen));
-        out.write(`    lookupOne / trivial: ${bare.middle.ratio.toFixed(2)} (the median round)\n`);
-      }
-    }
-    out.write(`  server resident memory after the run: ${figures.memoryMiB.toFixed(0)} MiB\n`);
-    return figures;
-  } finally {
+  } catch (err) {
     await server.stop();
+    throw err;
   }
 }
 
-export async function runScreeningBench(): Promise<void> {
-  const figures: ScaleFigures[] = [];
-  for (const scale of SCALES) figures.push(await runScale(scale));
-  if (figures.length > 1) {
-    const [base, ...rest] = figures;
-    process.stdout.write(`\nscreening: larger scales against ${base.indicators.toLocaleString()} (target: within 20 %)\n`);
-    for (const f of rest) {
-      for (const [size, b] of f.batch) {
-        process.stdout.write(`  ${f.indicators.toLocaleString()}: screenBatch × ${size}: ${(b.rate / base.batch.get(size)!.rate).toFixed(2)} of the ${base.indicators.toLocaleString()} rate\n`);
-      }
-      if (f.single && base.single) {
-        process.stdout.write(`  ${f.indicators.toLocaleString()}: single screen: ${(f.single.requests.average / base.single.requests.average).toFixed(2)} of the ${base.indicators.toLocaleString()} rate\n`);
-      }
-      process.stdout.write(`  ${f.indicators.toLocaleString()}: memory ${f.memoryMiB.toFixed(0)} MiB vs ${base.memoryMiB.toFixed(0)} MiB\n`);
+/** One timed pass over `bodies` in sequence; `hitsOf` sends a body and counts its matches, which must come to `expectedHits`. */
+async function timedPass(bodies: string[], hitsOf: (body: string) => Promise<number>, expectedHits: number, what: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  let hits = 0;
+  for (const body of bodies) hits += await hitsOf(body);
+  const rate = KEYS / (Number(process.hrtime.bigint() - start) / 1e9);
+  if (hits !== expectedHits) throw new Error(`${what} found ${hits} matches, raw SQL ${expectedHits}`);
+  return rate;
+}
+
+/** ROUNDS rounds; in each, `measure` runs for every scale in turn. Results per scale, per round. */
+async function alternate<T>(scales: Scale[], measure: (scale: Scale) => Promise<T>): Promise<T[][]> {
+  const results = scales.map((): T[] => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, scale] of scales.entries()) results[i].push(await measure(scale));
+  }
+  return results;
+}
+
+const SCREEN_BATCH = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { match matchedVia indicator { id status } } }';
+const SCREEN = 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match matchedVia indicator { id status } } }';
+
+/**
+ * screenBatch with `size`-input batches on every scale: a warm-up pass over the keys (as the raw
+ * runs get), then ROUNDS rounds of (raw run, timed pass) per scale, scales in turn. The client
+ * does as little as it can, as the raw runs do: bodies written beforehand, a token signed before
+ * each pass (a screening client keeps its token for its lifetime); answers parsed, hits counted.
+ */
+async function measureBatches(scales: Scale[], size: number): Promise<void> {
+  const bodies = scales.map((s) =>
+    chunks(s.keys, size).map((values) => JSON.stringify({ query: SCREEN_BATCH, variables: { inputs: values.map((v) => ({ kind: 'WALLET_ADDRESS', network: 'ethereum', value: v })) } })),
+  );
+  const hitsOf = (scale: Scale, token: string) => async (body: string) =>
+    (await post<{ screenBatch: { match: boolean }[] }>(scale.server, token, body)).screenBatch.filter((r) => r.match).length;
+  for (const [i, scale] of scales.entries()) {
+    const token = await scale.token();
+    for (const body of bodies[i]) await hitsOf(scale, token)(body);
+  }
+  const rounds = await alternate(scales, async (scale) => {
+    const raw = await scale.rawRun();
+    const token = await scale.token();
+    const rate = await timedPass(bodies[scales.indexOf(scale)], hitsOf(scale, token), scale.hits, 'screenBatch');
+    return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join };
+  });
+  for (const [i, scale] of scales.entries()) {
+    const r = rounds[i];
+    scale.batch.set(size, { rate: median(r.map((x) => x.rate)), ratio: median(r.map((x) => x.ratio)), ratioJoin: median(r.map((x) => x.ratioJoin)), rounds: r.map((x) => x.rate) });
+  }
+}
+
+/** Single screens against `{ __typename }` on every scale's server, 32 connections, scales in turn. */
+async function measureSingle(scales: Scale[]): Promise<void> {
+  for (const scale of scales) await load(scale.server, await scale.token(), TRIVIAL); // warm-up
+  const rounds = await alternate(scales, async (scale) => {
+    const token = await scale.token();
+    const body = (i: number) => JSON.stringify({ query: SCREEN, variables: { v: scale.keys[i % scale.keys.length] } });
+    const trivial = await load(scale.server, token, TRIVIAL);
+    const screen = await load(scale.server, token, body);
+    for (const r of [trivial, screen]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+    return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
+  });
+  scales.forEach((scale, i) => (scale.singleRounds = rounds[i]));
+}
+
+/** The same single-screen load against two API processes (CORDON_WORKERS=2) on the scale's database. */
+async function measureTwoWorkers(scale: Scale): Promise<void> {
+  const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: scale.server.dbUrl, admin: scale.server.adminKeys });
+  try {
+    const token = await scale.token();
+    await load(two, token, TRIVIAL); // warm-up
+    scale.twoWorkers = await load(two, token, (i) => JSON.stringify({ query: SCREEN, variables: { v: scale.keys[i % scale.keys.length] } }));
+  } finally {
+    await two.stop();
+  }
+}
+
+/**
+ * The issue's other reference: a bare Nest + Apollo resolver running the raw lookup
+ * (bench/bare-server.ts), in its own process on the scale's database, measured the same ways
+ * (fingerprints sent, as the raw runs use): batches against the raw run just before each pass,
+ * `lookupOne` against its own `{ __typename }`.
+ */
+async function measureBare(scale: Scale): Promise<void> {
+  const bare = await spawnServer('dist/bench/bare-server.js', '/ready', { DATABASE_URL: scale.server.dbUrl });
+  try {
+    const batch = new Map<number, BatchFigures>();
+    for (const size of PARTS.has('batch') ? [1000, 10_000] : []) {
+      const bodies = chunks(scale.fingerprints, size).map((f) => JSON.stringify({ query: 'query($f: [String!]!) { lookup(fingerprints: $f) { id fingerprint status } }', variables: { f } }));
+      const hitsOf = async (body: string) => (await post<{ lookup: unknown[] }>(bare, undefined, body)).lookup.length;
+      for (const body of bodies) await hitsOf(body); // warm-up
+      const rounds = await alternate([scale], async () => {
+        const raw = await scale.rawRun();
+        const rate = await timedPass(bodies, hitsOf, scale.hits, 'the bare resolver');
+        return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join };
+      });
+      batch.set(size, { rate: median(rounds[0].map((r) => r.rate)), ratio: median(rounds[0].map((r) => r.ratio)), ratioJoin: median(rounds[0].map((r) => r.ratioJoin)) });
     }
+    let rounds: LoadRound[] = [];
+    if (PARTS.has('single')) {
+      const one = (i: number) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f: scale.fingerprints[i % scale.fingerprints.length] } });
+      await load(bare, undefined, TRIVIAL); // warm-up
+      [rounds] = await alternate([scale], async () => {
+        const trivial = await load(bare, undefined, TRIVIAL);
+        const screen = await load(bare, undefined, one);
+        return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
+      });
+    }
+    scale.bare = { batch, rounds };
+  } finally {
+    await bare.stop();
+  }
+}
+
+const TRIVIAL = () => '{"query":"{ __typename }"}';
+
+/** The round with the median ratio (the one reported). */
+const medianRound = <R extends { ratio: number }>(rounds: R[]): R | undefined => [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
+
+function report(scale: Scale): void {
+  const out = process.stdout;
+  const raw = { any: median(scale.rawRuns.map((r) => r.any)), join: median(scale.rawRuns.map((r) => r.join)) };
+  out.write(`\nscreening at ${scale.indicators.toLocaleString()} ACTIVE indicators (${scale.origin}; ${KEYS.toLocaleString()} keys, ${scale.hits} hits)\n`);
+  out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline; median of ${scale.rawRuns.length} runs)\n`);
+  out.write(`  raw SQL, lateral probe per key (the service's query), 10,000 per query: ${Math.round(raw.join)} keys/s\n`);
+  out.write(`  (raw = ANY runs: ${scale.rawRuns.map((r) => Math.round(r.any / 1000)).join(', ')} thousand keys/s)\n`);
+  if (scale.indexScansUsed) out.write(`  index scans on indicator during the screenBatch runs: ${scale.indexScansUsed}\n`);
+  for (const [size, b] of scale.batch) {
+    out.write(
+      `  screenBatch × ${String(size).padStart(6)}: ${Math.round(b.rate)} keys/s  = ${b.ratio.toFixed(2)} × raw = ANY (target >= 0.7), ${b.ratioJoin.toFixed(2)} × raw lateral (medians of ${ROUNDS} rounds, each against the raw run just before it)\n`,
+    );
+  }
+  const line = (name: string, r: autocannon.Result) => `  ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`;
+  for (const [i, r] of scale.singleRounds.entries()) {
+    out.write(`  round ${i + 1}: { __typename } ${Math.round(r.trivial.requests.average)} req/s, screen ${Math.round(r.screen.requests.average)} req/s = ${r.ratio.toFixed(2)}\n`);
+  }
+  const middle = medianRound(scale.singleRounds);
+  if (middle) {
+    out.write(line(`{ __typename } (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, middle.trivial));
+    out.write(line(`screen        (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, middle.screen));
+    out.write(`  screen / trivial: ${middle.ratio.toFixed(2)} (the median round; target >= 0.8; p99 target < 10 ms)\n`);
+  }
+  if (scale.twoWorkers) {
+    out.write(line(`screen, 2 API processes (CORDON_WORKERS=2)`, scale.twoWorkers));
+    if (middle) out.write(`  2 processes / 1: ${(scale.twoWorkers.requests.average / middle.screen.requests.average).toFixed(2)} (2 cores shared with PostgreSQL and the load generator)\n`);
+  }
+  if (scale.bare) {
+    out.write(`  bare Nest + Apollo resolver, raw = ANY lookup, no auth / canonicalisation / audit (bench/bare-server.ts):\n`);
+    for (const [size, b] of scale.bare.batch) {
+      out.write(`    lookup × ${String(size).padStart(6)} fingerprints: ${Math.round(b.rate)} keys/s = ${b.ratio.toFixed(2)} × raw = ANY (median of ${ROUNDS} rounds)\n`);
+    }
+    for (const [i, r] of scale.bare.rounds.entries()) {
+      out.write(`    round ${i + 1}: { __typename } ${Math.round(r.trivial.requests.average)} req/s, lookupOne ${Math.round(r.screen.requests.average)} req/s = ${r.ratio.toFixed(2)}\n`);
+    }
+    const bareMiddle = medianRound(scale.bare.rounds);
+    if (bareMiddle) {
+      out.write(line(`  lookupOne     (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, bareMiddle.screen));
+      out.write(`    lookupOne / trivial: ${bareMiddle.ratio.toFixed(2)} (the median round)\n`);
+    }
+  }
+  out.write(`  server resident memory after the run: ${scale.memoryMiB?.toFixed(0)} MiB\n`);
+}
+
+export async function runScreeningBench(): Promise<void> {
+  const scales: Scale[] = [];
+  try {
+    for (const n of SCALES) scales.push(await openScale(n));
+    const scans0 = await Promise.all(scales.map((s) => indexScans(s.server.dbUrl)));
+    for (const size of PARTS.has('batch') ? [1000, 10_000] : []) await measureBatches(scales, size);
+    // Which index the service's lookups used (scans counted by PostgreSQL during the batches).
+    for (const [i, scale] of scales.entries()) {
+      const scans1 = await indexScans(scale.server.dbUrl);
+      if (scale.batch.size > 0) scale.indexScansUsed = [...scans1].map(([name, n]) => `${name} ${n - (scans0[i].get(name) ?? 0)}`).join(', ');
+    }
+    if (PARTS.has('single')) await measureSingle(scales);
+    for (const scale of scales) {
+      if (PARTS.has('workers')) await measureTwoWorkers(scale);
+      if (PARTS.has('bare')) await measureBare(scale);
+      scale.memoryMiB = await residentMiB(scale.server.pid);
+    }
+    for (const scale of scales) report(scale);
+    if (scales.length > 1) {
+      // Each round's rate at a larger scale over the base scale's in the same round (seconds apart).
+      const [base, ...rest] = scales;
+      const out = process.stdout;
+      out.write(`\nscreening: larger scales against ${base.indicators.toLocaleString()}, round by round (target: within 20 %)\n`);
+      const ratios = (xs: number[], ys: number[]) => xs.map((x, i) => x / ys[i]);
+      const show = (rs: number[]) => `${median(rs).toFixed(2)} (rounds ${rs.map((r) => r.toFixed(2)).join(', ')})`;
+      for (const s of rest) {
+        for (const [size, b] of s.batch) out.write(`  ${s.indicators.toLocaleString()}: screenBatch × ${size}: ${show(ratios(b.rounds, base.batch.get(size)!.rounds))} of the ${base.indicators.toLocaleString()} rate\n`);
+        if (s.singleRounds.length > 0) {
+          const rates = (rounds: LoadRound[]) => rounds.map((r) => r.screen.requests.average);
+          out.write(`  ${s.indicators.toLocaleString()}: single screen: ${show(ratios(rates(s.singleRounds), rates(base.singleRounds)))} of the ${base.indicators.toLocaleString()} rate\n`);
+        }
+        out.write(`  ${s.indicators.toLocaleString()}: raw SQL = ANY: ${(median(s.rawRuns.map((r) => r.any)) / median(base.rawRuns.map((r) => r.any))).toFixed(2)} of the ${base.indicators.toLocaleString()} rate (medians)\n`);
+        out.write(`  ${s.indicators.toLocaleString()}: memory ${s.memoryMiB?.toFixed(0)} MiB vs ${base.memoryMiB?.toFixed(0)} MiB\n`);
+      }
+    }
+  } finally {
+    for (const scale of scales) await scale.server.stop();
   }
 }
