@@ -6,27 +6,30 @@ import { type BenchServer, residentMiB, spawnServer, startBenchServer, withClien
 /**
  * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
  * `BENCH_SCALES=1000000,10000000`), a server and database seeded with that many ACTIVE wallet
- * indicators by set-based SQL (not the API), all running at once; then, over HTTP, each
- * measurement round goes through every scale in turn (so the scales are compared seconds apart,
- * not minutes: this machine's speed drifts), and each scale gets:
+ * indicators by set-based SQL (not the API), all running at once. Over HTTP:
  *
  * - screenBatch with 1,000- and 10,000-input batches of EVM addresses (~1 % hits), against the
- *   raw SQL lookup of the same keys in the same run (`pg`, `= ANY($1)`, no HTTP, no GraphQL —
- *   the issue's baseline — and the lookup the service runs, a LATERAL index probe per key),
- *   alternately, ROUNDS times per batch size: the median of the per-round ratios is reported
- *   (this machine's speed drifts by tens of per cent within minutes);
+ *   raw SQL lookup of the same keys (`pg`, `= ANY($1)`, no HTTP, no GraphQL — the issue's
+ *   baseline — and the lookup the service runs, a LATERAL index probe per key) timed just before
+ *   each pass; ROUNDS rounds per batch size, each round going through every scale in turn;
  * - single `screen` requests with autocannon at 32 connections, against the same server answering
- *   `{ __typename }` (authenticated the same way), alternately, ROUNDS times: requests/s, p50/p99
- *   of the round with the median ratio;
- * - the same two measurements against a bare Nest + Apollo resolver running the raw lookup
- *   (bench/bare-server.ts, the issue's other reference point): what the framework alone costs here;
- * - the server's resident memory after the run.
+ *   `{ __typename }` (authenticated the same way); ROUNDS rounds, each through every scale;
+ *   requests/s, p50/p99 of the round with the median ratio;
+ * - then scale by scale: the same single-screen load on two API processes, and the same batch and
+ *   single measurements against a bare Nest + Apollo resolver running the raw lookup
+ *   (bench/bare-server.ts, the issue's other reference point: what the framework alone costs here),
+ *   ROUNDS rounds each; the server's resident memory.
+ *
+ * Per-round ratios, medians reported: this machine's speed drifts by tens of per cent within
+ * minutes. Larger scales are compared with the base round by round (seconds apart, not minutes).
+ * The scales share PostgreSQL's buffers: each raw run (a warm-up pass, then the timed one) warms
+ * the keys of the pass that follows it.
  */
 const SCALES = (process.env.BENCH_SCALES ?? process.env.BENCH_INDICATORS ?? '1000000').split(',').map(Number);
 const KEYS = Number(process.env.BENCH_KEYS ?? 50_000);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const CONNECTIONS = 32;
-/** screenBatch rounds per batch size, each timed against a raw run just before it. */
+/** Rounds of every alternated measurement (screenBatch per batch size, single screens, the bare resolver's). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const median = (xs: number[]) => {
@@ -63,6 +66,7 @@ async function seed(server: BenchServer, indicators: number): Promise<number> {
 /** autocannon against POST /graphql (with a fixed token, if any); `body(i)` varies the request. */
 function load(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<autocannon.Result> {
   let n = 0;
+  let failed = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -71,9 +75,18 @@ function load(server: { url: string }, token: string | undefined, body: (i: numb
         duration: LOAD_SECONDS,
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        requests: [{ setupRequest: (req) => ({ ...req, body: body(n++) }) }],
+        requests: [
+          {
+            setupRequest: (req) => ({ ...req, body: body(n++) }),
+            // A GraphQL error comes with HTTP 200: count those too.
+            onResponse: (_status, text) => {
+              if (text.includes('"errors"')) failed++;
+            },
+          },
+        ],
       },
-      (err, result) => (err ? reject(err) : resolve(result)),
+      (err, result) =>
+        err ? reject(err) : failed > 0 ? reject(new Error(`${failed} answers carried GraphQL errors`)) : resolve(result),
     );
   });
 }
@@ -149,8 +162,9 @@ interface Scale {
   origin: string;
   keys: string[];
   fingerprints: string[];
-  /** the raw lookups, timed (and recorded) now */
+  /** the raw lookups, timed now */
   rawRun(): Promise<RawRates>;
+  /** the raw runs of the screenBatch rounds (the reported baseline), in the same order on every scale */
   rawRuns: RawRates[];
   hits: number;
   /** a fresh token of the scale's screener (tokens live 5 minutes; the bench runs longer) */
@@ -178,7 +192,6 @@ async function openScale(indicators: number): Promise<Scale> {
     await server.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
       i: { memberId: member.createMember.id, name: 'screener', roles: ['SCREENER'], publicJwk: screener.publicJwk },
     });
-    const rawRuns: RawRates[] = [];
     // The raw lookup of the same keys (fingerprints computed beforehand), 10,000 a query.
     const rawRun = () =>
       withClient(server.dbUrl, async (c) => {
@@ -196,9 +209,7 @@ async function openScale(indicators: number): Promise<Scale> {
           'SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint, status FROM indicator WHERE fingerprint = k.fp LIMIT 1) i',
         );
         if (any.hits !== join.hits) throw new Error(`raw = ANY found ${any.hits} matches, the lateral lookup ${join.hits}`);
-        const r = { any: any.rate, join: join.rate, hits: any.hits };
-        rawRuns.push(r);
-        return r;
+        return { any: any.rate, join: join.rate, hits: any.hits };
       });
     const first = await rawRun();
     return {
@@ -208,7 +219,7 @@ async function openScale(indicators: number): Promise<Scale> {
       keys,
       fingerprints,
       rawRun,
-      rawRuns,
+      rawRuns: [],
       hits: first.hits,
       token: () => signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 }),
       batch: new Map(),
@@ -260,6 +271,7 @@ async function measureBatches(scales: Scale[], size: number): Promise<void> {
   }
   const rounds = await alternate(scales, async (scale) => {
     const raw = await scale.rawRun();
+    scale.rawRuns.push(raw);
     const token = await scale.token();
     const rate = await timedPass(bodies[scales.indexOf(scale)], hitsOf(scale, token), scale.hits, 'screenBatch');
     return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join };
@@ -340,12 +352,12 @@ const medianRound = <R extends { ratio: number }>(rounds: R[]): R | undefined =>
 
 function report(scale: Scale): void {
   const out = process.stdout;
-  const raw = { any: median(scale.rawRuns.map((r) => r.any)), join: median(scale.rawRuns.map((r) => r.join)) };
+  const raw = scale.rawRuns.length > 0 ? { any: median(scale.rawRuns.map((r) => r.any)), join: median(scale.rawRuns.map((r) => r.join)) } : { any: Number.NaN, join: Number.NaN };
   out.write(`\nscreening at ${scale.indicators.toLocaleString()} ACTIVE indicators (${scale.origin}; ${KEYS.toLocaleString()} keys, ${scale.hits} hits)\n`);
-  out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline; median of ${scale.rawRuns.length} runs)\n`);
+  out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline; median of the ${scale.rawRuns.length} runs beside the screenBatch passes)\n`);
   out.write(`  raw SQL, lateral probe per key (the service's query), 10,000 per query: ${Math.round(raw.join)} keys/s\n`);
   out.write(`  (raw = ANY runs: ${scale.rawRuns.map((r) => Math.round(r.any / 1000)).join(', ')} thousand keys/s)\n`);
-  if (scale.indexScansUsed) out.write(`  index scans on indicator during the screenBatch runs: ${scale.indexScansUsed}\n`);
+  if (scale.indexScansUsed) out.write(`  index scans on indicator during the screenBatch rounds (the raw runs' included): ${scale.indexScansUsed}\n`);
   for (const [size, b] of scale.batch) {
     out.write(
       `  screenBatch × ${String(size).padStart(6)}: ${Math.round(b.rate)} keys/s  = ${b.ratio.toFixed(2)} × raw = ANY (target >= 0.7), ${b.ratioJoin.toFixed(2)} × raw lateral (medians of ${ROUNDS} rounds, each against the raw run just before it)\n`,
@@ -413,7 +425,7 @@ export async function runScreeningBench(): Promise<void> {
           const rates = (rounds: LoadRound[]) => rounds.map((r) => r.screen.requests.average);
           out.write(`  ${s.indicators.toLocaleString()}: single screen: ${show(ratios(rates(s.singleRounds), rates(base.singleRounds)))} of the ${base.indicators.toLocaleString()} rate\n`);
         }
-        out.write(`  ${s.indicators.toLocaleString()}: raw SQL = ANY: ${(median(s.rawRuns.map((r) => r.any)) / median(base.rawRuns.map((r) => r.any))).toFixed(2)} of the ${base.indicators.toLocaleString()} rate (medians)\n`);
+        if (s.rawRuns.length > 0) out.write(`  ${s.indicators.toLocaleString()}: raw SQL = ANY: ${show(ratios(s.rawRuns.map((r) => r.any), base.rawRuns.map((r) => r.any)))} of the ${base.indicators.toLocaleString()} rate\n`);
         out.write(`  ${s.indicators.toLocaleString()}: memory ${s.memoryMiB?.toFixed(0)} MiB vs ${base.memoryMiB?.toFixed(0)} MiB\n`);
       }
     }
