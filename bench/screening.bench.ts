@@ -282,12 +282,18 @@ async function measureBatches(scales: Scale[], size: number): Promise<void> {
   }
 }
 
+/** Single-screen request bodies, written beforehand (as the trivial query's is): the load generator only picks the next. */
+function singleBodies(scale: Scale): (i: number) => string {
+  const bodies = scale.keys.map((v) => JSON.stringify({ query: SCREEN, variables: { v } }));
+  return (i) => bodies[i % bodies.length];
+}
+
 /** Single screens against `{ __typename }` on every scale's server, 32 connections, scales in turn. */
 async function measureSingle(scales: Scale[]): Promise<void> {
   for (const scale of scales) await load(scale.server, await scale.token(), TRIVIAL); // warm-up
   const rounds = await alternate(scales, async (scale) => {
     const token = await scale.token();
-    const body = (i: number) => JSON.stringify({ query: SCREEN, variables: { v: scale.keys[i % scale.keys.length] } });
+    const body = singleBodies(scale);
     const trivial = await load(scale.server, token, TRIVIAL);
     const screen = await load(scale.server, token, body);
     for (const r of [trivial, screen]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
@@ -302,7 +308,7 @@ async function measureTwoWorkers(scale: Scale): Promise<void> {
   try {
     const token = await scale.token();
     await load(two, token, TRIVIAL); // warm-up
-    scale.twoWorkers = await load(two, token, (i) => JSON.stringify({ query: SCREEN, variables: { v: scale.keys[i % scale.keys.length] } }));
+    scale.twoWorkers = await load(two, token, singleBodies(scale));
   } finally {
     await two.stop();
   }
@@ -331,7 +337,8 @@ async function measureBare(scale: Scale): Promise<void> {
     }
     let rounds: LoadRound[] = [];
     if (PARTS.has('single')) {
-      const one = (i: number) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f: scale.fingerprints[i % scale.fingerprints.length] } });
+      const bodies = scale.fingerprints.map((f) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f } }));
+      const one = (i: number) => bodies[i % bodies.length];
       await load(bare, undefined, TRIVIAL); // warm-up
       [rounds] = await alternate([scale], async () => {
         const trivial = await load(bare, undefined, TRIVIAL);
