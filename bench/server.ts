@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -106,7 +107,29 @@ export interface SpawnedServer {
  * --cpu-prof); resolves once `readyPath` answers 2xx.
  */
 export async function spawnServer(script: string, readyPath: string, env: Record<string, string>): Promise<SpawnedServer> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // A port the system just handed out and took back can still be taken by someone else before
+  // the child binds it (these runs open thousands of client connections): then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnPort(script, readyPath, env, await freePort());
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function spawnOnPort(script: string, readyPath: string, env: Record<string, string>, port: number): Promise<SpawnedServer> {
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = [...START_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [])];
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
