@@ -63,7 +63,13 @@ async function seed(server: BenchServer, indicators: number): Promise<number> {
   return (Date.now() - start) / 1000;
 }
 
-/** autocannon against POST /graphql (with a fixed token, if any); `body(i)` varies the request. */
+/** A GraphQL POST's headers, with a bearer token if any. */
+const headers = (token: string | undefined): Record<string, string> => ({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
+
+/**
+ * autocannon against POST /graphql (with a fixed token, if any); `body(i)` varies the request.
+ * A run with any failed request, non-2xx answer or GraphQL error fails.
+ */
 function load(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<autocannon.Result> {
   let n = 0;
   let failed = 0;
@@ -74,7 +80,7 @@ function load(server: { url: string }, token: string | undefined, body: (i: numb
         connections: CONNECTIONS,
         duration: LOAD_SECONDS,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: headers(token),
         requests: [
           {
             setupRequest: (req) => ({ ...req, body: body(n++) }),
@@ -85,8 +91,11 @@ function load(server: { url: string }, token: string | undefined, body: (i: numb
           },
         ],
       },
-      (err, result) =>
-        err ? reject(err) : failed > 0 ? reject(new Error(`${failed} answers carried GraphQL errors`)) : resolve(result),
+      (err, result) => {
+        if (err) reject(err);
+        else if (result.non2xx > 0 || result.errors > 0 || failed > 0) reject(new Error(`load run had ${result.non2xx} non-2xx answers, ${result.errors} errors, ${failed} GraphQL errors`));
+        else resolve(result);
+      },
     );
   });
 }
@@ -131,7 +140,7 @@ const chunks = <T>(xs: T[], size: number): T[][] => Array.from({ length: Math.ce
 async function post<T>(server: { url: string }, token: string | undefined, body: string): Promise<T> {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: headers(token),
     body,
   });
   const out = (await res.json()) as { data?: T; errors?: unknown[] };
@@ -241,6 +250,30 @@ async function timedPass(bodies: string[], hitsOf: (body: string) => Promise<num
   return rate;
 }
 
+/** A raw run of the scale's keys, then a timed pass over `bodies`: the pass's rate and its ratios to the raw run. */
+async function batchRound(scale: Scale, bodies: string[], hitsOf: (body: string) => Promise<number>, what: string): Promise<BatchFigures & { raw: RawRates }> {
+  const raw = await scale.rawRun();
+  const rate = await timedPass(bodies, hitsOf, scale.hits, what);
+  return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join, raw };
+}
+
+/** Medians of the rounds' rates and ratios. */
+const medians = (rounds: BatchFigures[]): BatchFigures => ({
+  rate: median(rounds.map((r) => r.rate)),
+  ratio: median(rounds.map((r) => r.ratio)),
+  ratioJoin: median(rounds.map((r) => r.ratioJoin)),
+});
+
+/** `{ __typename }`, then `body`, on one server: a load round. */
+async function loadRound(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<LoadRound> {
+  const trivial = await load(server, token, TRIVIAL);
+  const screen = await load(server, token, body);
+  return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
+}
+
+/** Request bodies taken in turn. */
+const cycle = (bodies: string[]) => (i: number) => bodies[i % bodies.length];
+
 /** ROUNDS rounds; in each, `measure` runs for every scale in turn. Results per scale, per round. */
 async function alternate<T>(scales: Scale[], measure: (scale: Scale) => Promise<T>): Promise<T[][]> {
   const results = scales.map((): T[] => []);
@@ -270,35 +303,23 @@ async function measureBatches(scales: Scale[], size: number): Promise<void> {
     for (const body of bodies[i]) await hitsOf(scale, token)(body);
   }
   const rounds = await alternate(scales, async (scale) => {
-    const raw = await scale.rawRun();
-    scale.rawRuns.push(raw);
     const token = await scale.token();
-    const rate = await timedPass(bodies[scales.indexOf(scale)], hitsOf(scale, token), scale.hits, 'screenBatch');
-    return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join };
+    const round = await batchRound(scale, bodies[scales.indexOf(scale)], hitsOf(scale, token), 'screenBatch');
+    scale.rawRuns.push(round.raw);
+    return round;
   });
-  for (const [i, scale] of scales.entries()) {
-    const r = rounds[i];
-    scale.batch.set(size, { rate: median(r.map((x) => x.rate)), ratio: median(r.map((x) => x.ratio)), ratioJoin: median(r.map((x) => x.ratioJoin)), rounds: r.map((x) => x.rate) });
-  }
+  for (const [i, scale] of scales.entries()) scale.batch.set(size, { ...medians(rounds[i]), rounds: rounds[i].map((r) => r.rate) });
 }
 
 /** Single-screen request bodies, written beforehand (as the trivial query's is): the load generator only picks the next. */
 function singleBodies(scale: Scale): (i: number) => string {
-  const bodies = scale.keys.map((v) => JSON.stringify({ query: SCREEN, variables: { v } }));
-  return (i) => bodies[i % bodies.length];
+  return cycle(scale.keys.map((v) => JSON.stringify({ query: SCREEN, variables: { v } })));
 }
 
 /** Single screens against `{ __typename }` on every scale's server, 32 connections, scales in turn. */
 async function measureSingle(scales: Scale[]): Promise<void> {
   for (const scale of scales) await load(scale.server, await scale.token(), TRIVIAL); // warm-up
-  const rounds = await alternate(scales, async (scale) => {
-    const token = await scale.token();
-    const body = singleBodies(scale);
-    const trivial = await load(scale.server, token, TRIVIAL);
-    const screen = await load(scale.server, token, body);
-    for (const r of [trivial, screen]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-    return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
-  });
+  const rounds = await alternate(scales, async (scale) => loadRound(scale.server, await scale.token(), singleBodies(scale)));
   scales.forEach((scale, i) => (scale.singleRounds = rounds[i]));
 }
 
@@ -328,23 +349,14 @@ async function measureBare(scale: Scale): Promise<void> {
       const bodies = chunks(scale.fingerprints, size).map((f) => JSON.stringify({ query: 'query($f: [String!]!) { lookup(fingerprints: $f) { id fingerprint status } }', variables: { f } }));
       const hitsOf = async (body: string) => (await post<{ lookup: unknown[] }>(bare, undefined, body)).lookup.length;
       for (const body of bodies) await hitsOf(body); // warm-up
-      const rounds = await alternate([scale], async () => {
-        const raw = await scale.rawRun();
-        const rate = await timedPass(bodies, hitsOf, scale.hits, 'the bare resolver');
-        return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join };
-      });
-      batch.set(size, { rate: median(rounds[0].map((r) => r.rate)), ratio: median(rounds[0].map((r) => r.ratio)), ratioJoin: median(rounds[0].map((r) => r.ratioJoin)) });
+      const [rounds] = await alternate([scale], () => batchRound(scale, bodies, hitsOf, 'the bare resolver'));
+      batch.set(size, medians(rounds));
     }
     let rounds: LoadRound[] = [];
     if (PARTS.has('single')) {
-      const bodies = scale.fingerprints.map((f) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f } }));
-      const one = (i: number) => bodies[i % bodies.length];
+      const one = cycle(scale.fingerprints.map((f) => JSON.stringify({ query: 'query($f: String!) { lookupOne(fingerprint: $f) { id fingerprint status } }', variables: { f } })));
       await load(bare, undefined, TRIVIAL); // warm-up
-      [rounds] = await alternate([scale], async () => {
-        const trivial = await load(bare, undefined, TRIVIAL);
-        const screen = await load(bare, undefined, one);
-        return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
-      });
+      [rounds] = await alternate([scale], () => loadRound(bare, undefined, one));
     }
     scale.bare = { batch, rounds };
   } finally {
