@@ -52,11 +52,13 @@ describe('curation (SPEC 3, 7): reviews, revocation, expiry, queues', () => {
     await app?.stop();
   });
 
-  /** Everything a curation mutation may change: indicators' status and version, curation rows, notifications. */
+  /** Everything a curation mutation may change: statements' curation state, the feed, curation rows, notifications. */
   async function snapshot() {
     const [row] = await superuserQuery<{ indicators: unknown; curation: number; notifications: number; statements: number }>(
       app.db,
-      `SELECT (SELECT coalesce(json_agg(json_build_array(id, status, version, attestation_count) ORDER BY id), '[]') FROM indicator) AS indicators,
+      `SELECT (SELECT coalesce(json_agg(json_build_array(statement_id, status, status_before_dispute, disputed_by) ORDER BY statement_id), '[]')
+                 FROM statement_state) AS states,
+              (SELECT count(*)::int FROM indicator_change) AS changes,
               (SELECT count(*)::int FROM curation) AS curation,
               (SELECT count(*)::int FROM notification) AS notifications,
               (SELECT count(*)::int FROM statement) AS statements`,
@@ -337,7 +339,12 @@ describe('curation (SPEC 3, 7): reviews, revocation, expiry, queues', () => {
     await app.gql(REVIEW, { id: third.id, decision: 'APPROVE' }, curator.key); // leaves the queue
 
     const expected = (
-      await superuserQuery<{ id: string }>(app.db, `SELECT id FROM indicator WHERE status = 'PENDING' ORDER BY created_at, id`)
+      await superuserQuery<{ id: string }>(
+        app.db,
+        `SELECT st.indicator_id AS id FROM statement_state st JOIN statement s ON s.id = st.statement_id
+          WHERE st.status = 'PENDING' AND (s.expires_at IS NULL OR s.expires_at > now())
+          GROUP BY st.indicator_id ORDER BY min(s.received_at), st.indicator_id`,
+      )
     ).map((r) => r.id);
     const whole = await app.gql(QUEUE, { first: 500 }, curator.key);
     expect(whole.errors).toBeUndefined();
@@ -427,7 +434,7 @@ describe('curation (SPEC 3, 7): reviews, revocation, expiry, queues', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('expires indicators whose statements have all passed their exp in a sweep: EXPIRED, curation rows, one audit event', async () => {
+  it('expires statements whose exp has passed in a sweep: EXPIRED, feed rows, one audit event', async () => {
     const sweeper = app.server.app.get(ExpirySweeper);
     const now = Math.floor(Date.now() / 1000);
     const soon = await submitPending(exchange, { iat: now, exp: now + 4 });
@@ -453,10 +460,14 @@ describe('curation (SPEC 3, 7): reviews, revocation, expiry, queues', () => {
     expect(await read(forever.id)).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await read(rejected.id)).toMatchObject({ status: 'REJECTED', version: 2 });
 
-    expect(await curationRows(soon.id)).toEqual([{ action: 'EXPIRE', from_status: 'PENDING', to_status: 'EXPIRED', note: expect.any(String), actor_principal_id: null }]);
-    expect((await curationRows(approvedSoon.id)).map((r) => [r.action, r.from_status, r.actor_principal_id])).toEqual([
-      ['APPROVE', 'PENDING', curator.principalId],
-      ['EXPIRE', 'ACTIVE', null],
+    // The clock's expiry is no curator's decision: no curation row, a feed row per statement.
+    expect(await curationRows(soon.id)).toEqual([]);
+    expect((await curationRows(approvedSoon.id)).map((r) => [r.action, r.from_status, r.actor_principal_id])).toEqual([['APPROVE', 'PENDING', curator.principalId]]);
+    const feed = await superuserQuery<{ change: string; status: string }>(app.db, `SELECT change, status FROM indicator_change WHERE indicator_id = $1 ORDER BY idx`, [approvedSoon.id]);
+    expect(feed).toEqual([
+      { change: 'CREATED', status: 'PENDING' },
+      { change: 'STATUS', status: 'ACTIVE' },
+      { change: 'STATUS', status: 'EXPIRED' },
     ]);
     const events = await auditEvents('indicator.expire_sweep');
     const swept = events.map((e) => JSON.parse(e.canonical));

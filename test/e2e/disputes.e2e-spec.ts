@@ -59,9 +59,10 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     return res.data!.disputeIndicator;
   }
 
+  /** The status a coordinator (who sees every statement) sees. */
   async function statusOf(indicatorId: string): Promise<string> {
-    const [row] = await superuserQuery<{ status: string }>(app.db, 'SELECT status FROM indicator WHERE id = $1', [indicatorId]);
-    return row.status;
+    const res = await app.gql(`query($id: ID!) { indicator(id: $id) { status } }`, { id: indicatorId }, app.admin);
+    return res.data!.indicator.status;
   }
 
   /** Everything a refused mutation must leave as it was (audit events other than access.denied included). */
@@ -74,7 +75,8 @@ describe('disputes, sightings and notifications (issue 5)', () => {
               (SELECT count(*)::int FROM notification WHERE read_at IS NOT NULL) AS read,
               (SELECT count(*)::int FROM curation) AS curation,
               (SELECT count(*)::int FROM audit_event WHERE action NOT IN ('access.denied', 'mutation.refused')) AS audit,
-              (SELECT string_agg(id || status || version || coalesce(status_before_dispute, '-'), ',' ORDER BY id) FROM indicator) AS indicators,
+              (SELECT string_agg(statement_id || status || coalesce(status_before_dispute, '-') || disputed_by::text, ',' ORDER BY statement_id) FROM statement_state) AS states,
+              (SELECT count(*)::int FROM indicator_change) AS changes,
               (SELECT string_agg(id || status || coalesce(resolution, '-'), ',' ORDER BY id) FROM dispute) AS dispute_states`,
     );
     return row;
@@ -107,7 +109,7 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     });
     const [row] = await superuserQuery<{ member_id: string; principal_id: string; status_before_dispute: string }>(
       app.db,
-      `SELECT d.member_id, d.principal_id, i.status_before_dispute FROM dispute d JOIN indicator i ON i.id = d.indicator_id WHERE d.id = $1`,
+      `SELECT d.member_id, d.principal_id, st.status_before_dispute FROM dispute d JOIN statement_state st ON st.indicator_id = d.indicator_id WHERE d.id = $1`,
       [d.id],
     );
     expect(row).toEqual({ member_id: exchangeA.memberId, principal_id: exchangeA.principalId, status_before_dispute: 'ACTIVE' });
@@ -157,7 +159,7 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     const mine = forA.data!.notifications.filter((n: { indicator: { id: string } | null }) => n.indicator?.id === id);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ kind: 'DISPUTE_UPHELD', readAt: null, indicator: { id, status: 'REVOKED' } });
-    expect(mine[0].message).toMatch(/upheld/);
+    expect(mine[0].message).toMatch(/revoked on review/);
     const forB = await app.gql(NOTIFICATIONS, {}, exchangeB.key);
     expect(forB.data!.notifications.some((n: { indicator: { id: string } | null }) => n.indicator?.id === id)).toBe(false);
 
@@ -187,11 +189,17 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     const id = await activeIndicator();
     const first = await dispute(exchangeA, id);
     const second = await dispute(exchangeB, id);
-    const res = await app.gql(RESOLVE, { id: first.id, upheld: true }, app.admin);
+    const res = await app.gql(RESOLVE, { id: first.id, upheld: true, note: 'the curator’s words to exchange A only' }, app.admin);
     expect(res.errors).toBeUndefined();
     const [other] = await superuserQuery<{ status: string; resolution: string }>(app.db, 'SELECT status, resolution FROM dispute WHERE id = $1', [second.id]);
     expect(other.status).toBe('UPHELD');
-    expect(other.resolution).toContain(first.id);
+    // The other member learns its own outcome, without the first member's dispute or the note to it.
+    expect(other.resolution).toBe('upheld: the indicator was revoked on review');
+    const asB = await app.gql(`query($id: ID!) { dispute(id: $id) { status resolution } }`, { id: second.id }, exchangeB.key);
+    expect(asB.data!.dispute).toEqual({ status: 'UPHELD', resolution: 'upheld: the indicator was revoked on review' });
+    const events = await superuserQuery<{ canonical: string }>(app.db, `SELECT canonical FROM audit_event WHERE subject_member_id = $1`, [exchangeB.memberId]);
+    expect(events.map((e) => e.canonical).join('\n')).not.toContain(first.id);
+    expect(events.map((e) => e.canonical).join('\n')).not.toContain('exchange A only');
   });
 
   it('rejects a dispute: the status before the dispute returns', async () => {
@@ -222,12 +230,12 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     const first = await dispute(exchangeA, id);
     const second = await dispute(exchangeB, id);
     // The clock expires a DISPUTED indicator (EXPIRE is allowed from DISPUTED); its disputes stay open.
-    await superuserQuery(app.db, `UPDATE indicator SET status = 'EXPIRED', status_before_dispute = NULL WHERE id = $1`, [id]);
+    await superuserQuery(app.db, `UPDATE statement_state SET status = 'EXPIRED' WHERE indicator_id = $1`, [id]);
     const rejected = await app.gql(RESOLVE, { id: first.id, upheld: false }, coordinator.key);
     expect(rejected.data!.resolveDispute).toMatchObject({ status: 'REJECTED', indicator: { status: 'EXPIRED' } });
     const upheld = await app.gql(RESOLVE, { id: second.id, upheld: true }, coordinator.key);
     expect(upheld.data!.resolveDispute).toMatchObject({ status: 'UPHELD', indicator: { status: 'REVOKED' } });
-    const [event] = await superuserQuery<{ canonical: string }>(app.db, `SELECT canonical FROM audit_event WHERE action = 'indicator.revoke' AND subject_id = $1`, [id]);
+    const [event] = await superuserQuery<{ canonical: string }>(app.db, `SELECT canonical FROM audit_event WHERE action = 'indicator.uphold_dispute' AND subject_id = $1`, [id]);
     expect(JSON.parse(event.canonical).data).toMatchObject({ from: 'EXPIRED', to: 'REVOKED', disputeId: second.id, upheld: true });
   });
 

@@ -198,7 +198,13 @@ describe('exclusion list (SPEC 4)', () => {
     expect(submitted.errors).toBeUndefined();
     const indicator = submitted.data!.submitStatement.indicator;
     expect(indicator.status).toBe('PENDING');
-    const snapshot = () => superuserQuery(app.db, 'SELECT status, version, updated_at, attestation_count FROM indicator WHERE id = $1', [indicator.id]);
+    const snapshot = () =>
+      superuserQuery(
+        app.db,
+        `SELECT (SELECT json_agg(st ORDER BY st.statement_id) FROM statement_state st WHERE st.indicator_id = $1) AS states,
+                (SELECT count(*)::int FROM indicator_change WHERE indicator_id = $1) AS changes`,
+        [indicator.id],
+      );
     const beforeRow = await snapshot();
     const before = await counts();
 

@@ -30,7 +30,7 @@ describe('operations: readiness and metrics', () => {
   it('GET /ready answers 200 with the migrations applied, and 503 naming one that is missing', async () => {
     const ok = await fetch(`${app.url}/ready`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ status: 'ready', migrations: 7, pid: expect.any(Number) });
+    expect(await ok.json()).toEqual({ status: 'ready', migrations: 8, pid: expect.any(Number) });
     const [row] = await superuserQuery<{ id: number; timestamp: string; name: string }>(app.db, `SELECT * FROM migrations WHERE name = 'AuditTree1764700000000'`);
     await superuserQuery(app.db, 'DELETE FROM migrations WHERE id = $1', [row.id]);
     try {

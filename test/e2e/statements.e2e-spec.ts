@@ -52,18 +52,19 @@ describe('signed statements (SPEC 4)', () => {
     expect(res.data!.submitStatement.indicator.status).toBe('ACTIVE');
   });
 
-  it('activates a PENDING indicator on a coordinator’s statement, and records it in the curation history', async () => {
+  it('makes an indicator ACTIVE for those who see a coordinator’s statement on it, leaving the earlier unreviewed statement PENDING', async () => {
     const indicator = { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() };
     const first = await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, indicator }) }, exchange.key);
     expect(first.data!.submitStatement.indicator.status).toBe('PENDING');
     const second = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator }) }, coordinator.key);
-    expect(second.data!.submitStatement.indicator).toMatchObject({ status: 'ACTIVE', id: first.data!.submitStatement.indicator.id });
-    const rows = await superuserQuery<{ action: string; from_status: string; to_status: string }>(
-      app.db,
-      'SELECT action, from_status, to_status FROM curation WHERE indicator_id = $1',
-      [first.data!.submitStatement.indicator.id],
-    );
-    expect(rows).toEqual([{ action: 'STATEMENT', from_status: 'PENDING', to_status: 'ACTIVE' }]);
+    const id = first.data!.submitStatement.indicator.id;
+    expect(second.data!.submitStatement.indicator).toMatchObject({ status: 'ACTIVE', id });
+    // Both statements are GREEN: the exchange sees the coordinator's too, so ACTIVE as well; its own
+    // statement is still waiting for a curator (a statement is no decision on another).
+    const read = await app.gql(`query($id: ID!) { indicator(id: $id) { status version statements { status } } }`, { id }, exchange.key);
+    expect(read.data!.indicator).toEqual({ status: 'ACTIVE', version: 2, statements: [{ status: 'PENDING' }, { status: 'ACTIVE' }] });
+    const rows = await superuserQuery(app.db, 'SELECT action FROM curation WHERE indicator_id = $1', [id]);
+    expect(rows).toEqual([]);
   });
 
   it('returns the first result for the same JWS again, and refuses other content under the same jti as REPLAY', async () => {
@@ -153,28 +154,21 @@ describe('signed statements (SPEC 4)', () => {
     expect((await app.gql(SUBMIT, { jws: fresh }, exchange.key)).errors?.[0].extensions?.code).toBe('EXCLUDED');
   });
 
-  it('stores a new indicator’s aggregates exactly as a recompute would give them', async () => {
+  it('answers a new indicator’s fields from its one statement, to the submitter and to a member it is shared with, and to nobody else', async () => {
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    const other = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
-    const jws = await statement(exchange.key, { iss: exchange.principalId, confidence: 66, tlp: 'RED', shareWith: [other.memberId], exp });
+    const shared = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    const outsider = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);
+    const jws = await statement(exchange.key, { iss: exchange.principalId, confidence: 66, tlp: 'RED', shareWith: [shared.memberId], exp });
     const res = await app.gql(SUBMIT, { jws }, exchange.key);
     const id = res.data!.submitStatement.indicator.id;
-    const read = () =>
-      superuserQuery<Record<string, unknown>>(
-        app.db,
-        `SELECT attestation_count, confidence, tlp, open_tlp, visible_members::text[] AS visible, supported_until, category,
-                first_seen_at, last_seen_at FROM indicator WHERE id = $1`,
-        [id],
-      );
-    const [stored] = await read();
-    expect(stored).toMatchObject({ attestation_count: 1, confidence: 66, tlp: 'RED', open_tlp: false, category: 'CSAM_COMMERCIAL' });
-    expect((stored.visible as string[]).sort()).toEqual([exchange.memberId, other.memberId].sort());
-    expect((stored.supported_until as Date).getTime()).toBe(exp * 1000);
-    // The same statement set recomputed from scratch gives the same row.
-    const { recomputeIndicators } = await import('../../apps/api/src/modules/indicators/indicator-aggregates.js');
-    await app.server.dataSource.transaction((em) => recomputeIndicators(em, [id]));
-    const [recomputed] = await read();
-    expect({ ...recomputed, visible: (recomputed.visible as string[]).sort() }).toEqual({ ...stored, visible: (stored.visible as string[]).sort() });
+    const q = `query($id: ID!) { indicator(id: $id) { attestationCount confidence tlp category supportedUntil status version } }`;
+    const expected = { attestationCount: 1, confidence: 66, tlp: 'RED', category: 'CSAM_COMMERCIAL', status: 'PENDING', version: 1 };
+    for (const who of [exchange, shared]) {
+      const read = (await app.gql(q, { id }, who.key)).data!.indicator;
+      expect(read).toMatchObject(expected);
+      expect(new Date(read.supportedUntil).getTime()).toBe(exp * 1000);
+    }
+    expect((await app.gql(q, { id }, outsider.key)).data!.indicator).toBeNull();
   });
 
   it('refuses a statement whose claims repeat a member (two parsers could read two statements)', async () => {

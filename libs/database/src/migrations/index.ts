@@ -5,6 +5,7 @@ import { AuditTree1764700000000 } from './1764700000000-audit-tree.js';
 import { ScreeningStorage1764800000000 } from './1764800000000-screening-storage.js';
 import { CredentialNotify1764900000000 } from './1764900000000-credential-notify.js';
 import { FingerprintHashIndex1765000000000 } from './1765000000000-fingerprint-hash-index.js';
+import { PerViewerState1765100000000 } from './1765100000000-per-viewer-state.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ScreeningStorage1764800000000,
   CredentialNotify1764900000000,
   FingerprintHashIndex1765000000000,
+  PerViewerState1765100000000,
 ];

@@ -2,8 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../../common/caller.js';
 import { Notifications } from '../../common/notifications.js';
-import { encodeCursor } from '../../common/paging.js';
-import { CHANGES_CHANNEL } from '../indicators/indicator-changes.js';
+import { CHANGES_CHANNEL, type FeedPosition } from '../indicators/indicator.store.js';
 import { type ChangeRow, ChangesService } from './changes.service.js';
 
 /**
@@ -42,7 +41,7 @@ export class ChangeStream implements OnApplicationShutdown {
    * subscription with UNAUTHENTICATED, and role changes apply at once.
    */
   async *subscribe(caller: Caller, standing: () => Promise<Caller | null>): AsyncGenerator<ChangeRow> {
-    let after = await this.changes.latestCursor();
+    let after: FeedPosition = await this.changes.latestPosition();
     let pending = false;
     let wake: (() => void) | undefined;
     const listener = () => {
@@ -65,7 +64,7 @@ export class ChangeStream implements OnApplicationShutdown {
         for (;;) {
           const { rows, hasNextPage } = await this.changes.page(caller, 500, after);
           for (const row of rows) {
-            after = encodeCursor('changes', row.idx, row.indicator_id);
+            after = { idx: row.idx, id: row.indicator_id };
             yield row;
           }
           if (!hasNextPage) break;

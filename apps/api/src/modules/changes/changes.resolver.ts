@@ -1,23 +1,22 @@
 import { Args, Context, Field, Float, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Authenticated } from '../../common/access.decorator.js';
 import { type Caller, CurrentCaller } from '../../common/caller.js';
-import { encodeCursor } from '../../common/paging.js';
 import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import { IndicatorObject, PageInfo } from '../indicators/dto/indicator.object.js';
 import { IndicatorsService } from '../indicators/indicators.service.js';
 import { AuthService } from '../auth/auth.service.js';
 import { ChangeStream } from './change-stream.js';
-import { type ChangeRow, ChangesService } from './changes.service.js';
+import { type ChangeRow, changeCursor, ChangesService } from './changes.service.js';
 
 @ObjectType('Change', { description: 'One change of an indicator you can see, in commit order.' })
 export class ChangeObject {
   @Field(() => Float, { description: 'The audit index of the transaction that made the change (commit order, gapless).' })
   auditIndex: number;
 
-  @Field({ description: 'CREATED, ATTESTED (a new statement) or STATUS (a curation, dispute, revocation, expiry …).' })
+  @Field({ description: 'CREATED (the first statement you may see), ATTESTED (another one) or STATUS (a curation, dispute, revocation, expiry … of a statement you may see).' })
   change: string;
 
-  @Field(() => IndicatorStatus, { description: 'The status the change left the indicator in.' })
+  @Field(() => IndicatorStatus, { description: 'Your status of the indicator as the change left it.' })
   status: IndicatorStatus;
 
   @Field()
@@ -62,7 +61,7 @@ export class ChangesResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
   ): Promise<ChangeConnection> {
     const { rows, hasNextPage } = await this.changeService.page(caller, first, after);
-    const edges = rows.map((r) => ({ cursor: encodeCursor('changes', r.idx, r.indicator_id), node: toChange(r) }));
+    const edges = rows.map((r) => ({ cursor: changeCursor(r), node: toChange(r) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 
@@ -76,11 +75,11 @@ export class ChangesResolver {
     for await (const row of this.stream.subscribe(caller, () => this.auth.standing(caller.kid))) yield toChange(row);
   }
 
-  @ResolveField(() => IndicatorObject, { nullable: true, description: 'The indicator as it is now.' })
+  @ResolveField(() => IndicatorObject, { nullable: true, description: 'The indicator as you see it now.' })
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: object, @Parent() change: ChangeObject): Promise<IndicatorObject | null> {
-    const row = await this.indicators.get(req, caller, change.indicatorId);
-    return row && IndicatorObject.from(row);
+    const view = await this.indicators.get(req, caller, change.indicatorId);
+    return view && IndicatorObject.from(view);
   }
 }
 

@@ -1,53 +1,39 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { decodeCursor, encodeCursor, pageSize } from '../../common/paging.js';
-import { indicatorVisible } from '../indicators/indicator.rows.js';
+import { type ChangeRow, type FeedPosition, IndicatorStore } from '../indicators/indicator.store.js';
 
-export interface ChangeRow {
-  idx: string;
-  indicator_id: string;
-  change: string;
-  status: string;
-  at: Date;
+export type { ChangeRow };
+
+const CURSOR = 'changes';
+
+export function changeCursor(row: ChangeRow | FeedPosition): string {
+  return 'indicator_id' in row ? encodeCursor(CURSOR, row.idx, row.indicator_id) : encodeCursor(CURSOR, row.idx, row.id);
 }
 
 /**
- * The change feed (SPEC 7 `changes`): every change of an indicator the caller can see, ordered by
- * the audit index of its transaction — gapless and committed in order, so a cursor never skips a
- * change and stays valid across restarts. Nothing is ever removed: a revocation a year old is
- * still there for a member that comes back.
+ * The change feed (SPEC 7 `changes`): every change the caller can see of an indicator it can see,
+ * ordered by the audit index of its transaction — gapless and committed in order, so a cursor
+ * never skips a change and stays valid across restarts. Each entry and its status come from the
+ * statements the caller may see (IndicatorStore.feed): a change of a statement hidden from it is
+ * no entry at all. Nothing is ever removed: a revocation a year old is still there.
  */
 @Injectable()
 export class ChangesService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly store: IndicatorStore) {}
 
-  async page(caller: Caller, first: number | null | undefined, after: string | null | undefined): Promise<{ rows: ChangeRow[]; hasNextPage: boolean }> {
+  async page(caller: Caller, first: number | null | undefined, after: string | FeedPosition | null | undefined): Promise<{ rows: ChangeRow[]; hasNextPage: boolean }> {
     const size = pageSize(first);
-    const params: unknown[] = [];
-    const where = [indicatorVisible(caller, params)];
-    if (after) {
-      const cursor = decodeCursor('changes', after);
-      params.push(cursor.micros, cursor.id);
-      where.push(`(c.idx, c.indicator_id) > ($${params.length - 1}::bigint, $${params.length}::uuid)`);
-    }
-    params.push(size + 1);
-    const rows = (await this.dataSource.query(
-      `SELECT c.idx::text AS idx, c.indicator_id, c.change, c.status, c.at
-         FROM indicator_change c JOIN indicator i ON i.id = c.indicator_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY c.idx, c.indicator_id LIMIT $${params.length}`,
-      params,
-    )) as ChangeRow[];
-    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
+    let position: FeedPosition | undefined;
+    if (typeof after === 'string') {
+      const cursor = decodeCursor(CURSOR, after);
+      position = { idx: cursor.micros, id: cursor.id };
+    } else if (after) position = after;
+    return this.store.feed(caller, size, position);
   }
 
-  /** A cursor at the newest change (for a subscriber that starts now), or undefined when none. */
-  async latestCursor(): Promise<string | undefined> {
-    const [row] = (await this.dataSource.query(
-      `SELECT idx::text AS idx, indicator_id FROM indicator_change ORDER BY idx DESC, indicator_id DESC LIMIT 1`,
-    )) as { idx: string; indicator_id: string }[];
-    return row ? encodeCursor('changes', row.idx, row.indicator_id) : undefined;
+  /** The position after every change committed so far (for a subscriber that starts now). */
+  latestPosition(): Promise<FeedPosition> {
+    return this.store.latestPosition();
   }
 }
-

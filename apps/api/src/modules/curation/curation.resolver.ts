@@ -15,7 +15,7 @@ const CONFLICT_NOTE = 'With expectedStatus or expectedVersion, a decision on an 
 export class CurationResolver {
   constructor(private readonly curation: CurationService) {}
 
-  @Mutation(() => IndicatorObject, { description: `APPROVE (PENDING → ACTIVE) or REJECT (PENDING → REJECTED) an indicator. ${CONFLICT_NOTE}` })
+  @Mutation(() => IndicatorObject, { description: `APPROVE (PENDING → ACTIVE) or REJECT (PENDING → REJECTED) the indicator’s PENDING statements. ${CONFLICT_NOTE}` })
   @Roles(Role.CURATOR)
   async reviewIndicator(
     @CurrentCaller() caller: Caller,
@@ -72,7 +72,7 @@ export class CurationResolver {
     );
   }
 
-  @Query(() => IndicatorConnection, { description: 'PENDING indicators waiting for a decision, oldest first (Relay connection).' })
+  @Query(() => IndicatorConnection, { description: 'Indicators with a PENDING statement waiting for a decision, the longest waiting first (Relay connection).' })
   @Roles(Role.CURATOR)
   async reviewQueue(
     @CurrentCaller() caller: Caller,
@@ -80,7 +80,7 @@ export class CurationResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
   ): Promise<IndicatorConnection> {
     const { rows, hasNextPage } = await this.curation.queue(caller, first, after);
-    const edges = rows.map((row) => ({ cursor: encodeCursor('queue', row.created_us, row.id), node: IndicatorObject.from(row) }));
+    const edges = rows.map((row) => ({ cursor: encodeCursor('queue-v2', row.since_us, row.id), node: IndicatorObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 }

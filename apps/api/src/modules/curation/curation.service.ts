@@ -1,16 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { decodeCursor, pageSize } from '../../common/paging.js';
 import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import { LOGGER } from '../../common/tokens.js';
 import { optionalText, text, uuid } from '../../common/validate.js';
-import { AuditService } from '../audit/audit.service.js';
+import { Transactions } from '../audit/transactions.js';
+import { NotificationsService } from '../disputes/notifications.service.js';
 import type { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
-import type { IndicatorRow } from '../indicators/indicator.rows.js';
-import { notifyActioned, transition } from '../indicators/indicator-status.js';
-import { CurationRepository, type QueueRow } from './curation.repository.js';
+import type { IndicatorView } from '../indicators/indicator.rows.js';
+import { IndicatorStore } from '../indicators/indicator.store.js';
 import type { ReviewDecision } from './dto/curation.types.js';
 
 /** Items in one reviewIndicators call. */
@@ -27,57 +26,58 @@ export interface ReviewRequest extends Expectation {
   note?: string | null;
 }
 
-export type ReviewItemResult = { id: string; ok: true; indicator: IndicatorRow } | { id: string; ok: false; code: string; error: string };
+export type ReviewItemResult = { id: string; ok: true; indicator: IndicatorView } | { id: string; ok: false; code: string; error: string };
 
 /**
  * Curators' decisions (SPEC 3, README "Indicator states"). Every decision is one transaction:
- * transition() locks the indicator, checks the expectation (CONFLICT) and the state machine
- * (BAD_USER_INPUT naming the current status), and writes the change, its curation row and its
- * audit event together; a refusal rolls everything back.
+ * the store locks the indicator, checks the expectation (CONFLICT) and the state machine
+ * (BAD_USER_INPUT naming the current status), and writes the statements' new state, the feed, the
+ * curation row and the audit event together; a refusal rolls everything back.
  */
 @Injectable()
 export class CurationService {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    private readonly repository: CurationRepository,
+    private readonly transactions: Transactions,
+    private readonly store: IndicatorStore,
+    private readonly notifications: NotificationsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  review(caller: Caller, request: ReviewRequest): Promise<IndicatorRow> {
+  review(caller: Caller, request: ReviewRequest): Promise<IndicatorView> {
     const indicatorId = uuid('id', request.id);
     const note = optionalText('note', request.note);
-    return this.dataSource.transaction((em) =>
-      transition(em, this.audit, {
-        indicatorId,
-        action: request.decision,
-        caller,
-        note,
-        expectedStatus: request.expectedStatus,
-        expectedVersion: request.expectedVersion,
-      }),
+    return this.transactions.run(caller, async (tx) =>
+      (
+        await this.store.transition(tx, {
+          indicatorId,
+          action: request.decision,
+          note,
+          expectedStatus: request.expectedStatus,
+          expectedVersion: request.expectedVersion,
+        })
+      ).after,
     );
   }
 
   /** REVOKE, then tell every member that reported ACTIONED on it, in the same transaction. */
-  revoke(caller: Caller, id: string, reason: string, expectation: Expectation = {}): Promise<IndicatorRow> {
+  revoke(caller: Caller, id: string, reason: string, expectation: Expectation = {}): Promise<IndicatorView> {
     const indicatorId = uuid('id', id);
     const why = text('reason', reason);
-    return this.dataSource.transaction(async (em) => {
-      const row = await transition(em, this.audit, { indicatorId, action: 'REVOKE', caller, note: why, ...expectation });
-      await notifyActioned(
-        em,
-        row.id,
+    return this.transactions.run(caller, async (tx) => {
+      const { after } = await this.store.transition(tx, { indicatorId, action: 'REVOKE', note: why, ...expectation });
+      await this.notifications.notifyActioned(
+        tx,
+        after.id,
         'REVOKED',
-        `indicator ${row.id} (${row.kind}, fingerprint ${row.fingerprint}) was revoked: ${why}. Reverse any action you took on it.`,
+        `indicator ${after.id} (${after.kind}, fingerprint ${after.fingerprint}) was revoked: ${why}. Reverse any action you took on it.`,
       );
-      return row;
+      return after;
     });
   }
 
-  expire(caller: Caller, id: string, expectation: Expectation = {}): Promise<IndicatorRow> {
+  expire(caller: Caller, id: string, expectation: Expectation = {}): Promise<IndicatorView> {
     const indicatorId = uuid('id', id);
-    return this.dataSource.transaction((em) => transition(em, this.audit, { indicatorId, action: 'EXPIRE', caller, ...expectation }));
+    return this.transactions.run(caller, async (tx) => (await this.store.transition(tx, { indicatorId, action: 'EXPIRE', ...expectation })).after);
   }
 
   /**
@@ -104,10 +104,12 @@ export class CurationService {
     return results;
   }
 
-  /** PENDING indicators the caller may see, oldest first. */
-  async queue(caller: Caller, first: number | null | undefined, after: string | null | undefined): Promise<{ rows: QueueRow[]; hasNextPage: boolean }> {
-    const size = pageSize(first);
-    const rows = await this.repository.pending(caller, size, after ? decodeCursor('queue', after) : undefined);
-    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
+  /** Indicators with a statement waiting for a decision, oldest waiting first. */
+  async queue(
+    caller: Caller,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<{ rows: (IndicatorView & { since_us: string })[]; hasNextPage: boolean }> {
+    return this.store.queue(caller, pageSize(first), after ? decodeCursor('queue-v2', after) : undefined);
   }
 }

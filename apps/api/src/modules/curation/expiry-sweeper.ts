@@ -1,27 +1,23 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { LOGGER } from '../../common/tokens.js';
-import { AuditService } from '../audit/audit.service.js';
-import { recomputeIndicators } from '../indicators/indicator-aggregates.js';
-import { recordChanges } from '../indicators/indicator-changes.js';
-import { TRANSITIONS } from '../indicators/indicator-status.js';
+import { Transactions } from '../audit/transactions.js';
+import { IndicatorStore } from '../indicators/indicator.store.js';
 
 /** How often every process tries to sweep (one of them does, under the advisory lock). */
 export const SWEEP_INTERVAL_MS = 60_000;
-/** Indicators expired per transaction (and per audit event); a sweep repeats until none are left. */
+/** Statements expired per transaction (and per audit event); a sweep repeats until none are left. */
 export const SWEEP_BATCH = 5000;
 const SWEEP_LOCK = 7_263_031;
-const SWEEP_NOTE = 'no supporting statement left: every statement’s exp has passed';
 
 /**
- * The clock's part of the state machine: an indicator whose last supporting statement has
- * expired (`supported_until` passed, indicator-aggregates.ts) and that is still PENDING, ACTIVE
- * or DISPUTED becomes EXPIRED. Runs once at start and every minute; `pg_try_advisory_xact_lock`
- * lets one process sweep while the others skip. Each batch is one transaction: the status
- * change, a curation row per indicator (action EXPIRE, no actor) and one audit event
- * `indicator.expire_sweep` listing the indicator ids. Rows a curator holds locked are skipped and
- * caught by the next sweep.
+ * The clock's part of the state machine: a statement whose `exp` has passed and that is still
+ * PENDING, ACTIVE or DISPUTED becomes EXPIRED (reads count it so from the moment its exp passes;
+ * the sweep records it in the feed). Runs once at start and every minute;
+ * `pg_try_advisory_xact_lock` lets one process sweep while the others skip. Each batch is one
+ * transaction: the statements' status, their feed rows and one audit event
+ * `indicator.expire_sweep` listing the statement and indicator ids. Rows a curator holds locked
+ * are skipped and caught by the next sweep.
  */
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,8 +28,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private stopped = false;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly transactions: Transactions,
+    private readonly store: IndicatorStore,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -49,7 +45,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Expires what is due now and returns the ids this process expired, sorted (empty when another
+   * Expires what is due now and returns the ids of the indicators whose statements this process expired, sorted (empty when another
    * process holds the sweep lock). Waits for a sweep already running in this process.
    */
   sweep(): Promise<string[]> {
@@ -73,43 +69,21 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     for (;;) {
       const batch = await this.sweepBatch();
       if (batch === null) break;
-      expired.push(...batch);
-      if (batch.length < SWEEP_BATCH || this.stopped) break;
+      expired.push(...batch.indicators);
+      if (batch.statements < SWEEP_BATCH || this.stopped) break;
     }
-    if (expired.length > 0) this.logger.info({ expired: expired.length }, 'expiry sweep: indicators expired');
-    return expired.sort();
+    const indicators = [...new Set(expired)].sort();
+    if (indicators.length > 0) this.logger.info({ indicators: indicators.length }, 'expiry sweep: statements expired');
+    return indicators;
   }
 
-  /** One transaction; null when another process is sweeping. */
-  private sweepBatch(): Promise<string[] | null> {
-    const rule = TRANSITIONS.EXPIRE;
-    return this.dataSource.transaction(async (em) => {
-      const [{ locked }] = (await em.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [SWEEP_LOCK])) as { locked: boolean }[];
+  /** One transaction; null when another process is sweeping. Returns the indicators whose statements it expired. */
+  private sweepBatch(): Promise<{ statements: number; indicators: string[] } | null> {
+    return this.transactions.run(null, async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SWEEP_LOCK]);
       if (!locked) return null;
-      const rows = (await em.query(
-        `WITH due AS (
-           SELECT i.id, i.status FROM indicator i
-            WHERE i.status = ANY($1::text[]) AND i.supported_until <= now()
-            ORDER BY i.supported_until, i.id
-            LIMIT $3
-            FOR UPDATE SKIP LOCKED
-         ), changed AS (
-           UPDATE indicator i SET status = $2, status_before_dispute = NULL, version = i.version + 1, updated_at = now()
-             FROM due WHERE i.id = due.id
-           RETURNING i.id, due.status AS from_status
-         )
-         INSERT INTO curation (indicator_id, action, from_status, to_status, note, actor_principal_id)
-         SELECT id, 'EXPIRE', from_status, $2, $4, NULL FROM changed
-         RETURNING indicator_id`,
-        [rule.from, rule.to, SWEEP_BATCH, SWEEP_NOTE],
-      )) as { indicator_id: string }[];
-      if (rows.length === 0) return [];
-      const ids = rows.map((r) => r.indicator_id).sort();
-      // No statement supports them any more: attestation count and confidence follow (both 0).
-      await recomputeIndicators(em, ids);
-      const event = await this.audit.record(em, { action: 'indicator.expire_sweep', actor: null, subjectId: null, data: { indicatorIds: ids } });
-      await recordChanges(em, event.index, ids.map((id) => ({ indicatorId: id, change: 'STATUS' as const, status: 'EXPIRED' })));
-      return ids;
+      const rows = await this.store.sweepExpired(tx, SWEEP_BATCH);
+      return { statements: rows.length, indicators: [...new Set(rows.map((r) => r.indicatorId))] };
     });
   }
 }

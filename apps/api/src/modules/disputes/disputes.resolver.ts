@@ -77,9 +77,9 @@ export class DisputesResolver {
   @ResolveField(() => IndicatorObject, { description: 'The disputed indicator.' })
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() dispute: DisputeObject): Promise<IndicatorObject> {
-    const row = await this.indicators.get(req, caller, dispute.indicatorId);
-    if (!row) throw CordonException.notFound('indicator');
-    return IndicatorObject.from(row);
+    const view = await this.indicators.get(req, caller, dispute.indicatorId);
+    if (!view) throw CordonException.notFound('indicator');
+    return IndicatorObject.from(view);
   }
 
   @ResolveField(() => MemberObject, { description: 'The disputing member.' })
@@ -92,7 +92,7 @@ export class DisputesResolver {
 
   /** The request's indicator loader must not answer with the row as it was before the change. */
   private answer(req: Req, caller: Caller, result: DisputeResult): DisputeObject {
-    const loader = this.indicators.indicatorLoader(req, caller).clear(result.dispute.indicator_id);
+    const loader = this.indicators.viewLoader(req, caller).clear(result.dispute.indicator_id);
     if (result.indicator) loader.prime(result.indicator.id, result.indicator);
     return DisputeObject.from(result.dispute);
   }

@@ -1,23 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
-import { CordonException } from '../../common/cordon.exception.js';
+import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
+import { decodeCursor, pageSize } from '../../common/paging.js';
 import { Role } from '../../common/roles.js';
 import { optionalText, text, uuid } from '../../common/validate.js';
-import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
-import { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
-import { indicatorVisible, type IndicatorRow } from '../indicators/indicator.rows.js';
-import { notifyActioned, TRANSITIONS, transition } from '../indicators/indicator-status.js';
+import { type Tx, Transactions } from '../audit/transactions.js';
+import type { IndicatorView } from '../indicators/indicator.rows.js';
+import { IndicatorStore } from '../indicators/indicator.store.js';
 import { DISPUTE_COLUMNS, DISPUTE_STATUSES, type DisputeRow, type DisputeStatus } from './dispute.rows.js';
-import { decodeCursor, pageSize } from '../../common/paging.js';
-import { updatedRows, visibleIndicator } from './feedback.shared.js';
-
+import { updatedRows } from './feedback.shared.js';
+import { NotificationsService } from './notifications.service.js';
 
 export interface DisputeResult {
   dispute: DisputeRow;
-  /** The indicator as the change left it (to prime the request's loader). */
-  indicator: IndicatorRow | null;
+  /** The indicator as the change left it, as the caller sees it (to prime the request's loader). */
+  indicator: IndicatorView | null;
 }
 
 /** Who sees every dispute: curators of a coordinator member. Everyone else sees its own member's. */
@@ -25,10 +24,15 @@ export function seesAllDisputes(caller: Caller): boolean {
   return isCoordinator(caller) && hasRole(caller, Role.CURATOR);
 }
 
+/** What another open dispute on the same indicator says once a curator upholds one: no other member's words. */
+const UPHELD_WITH_ANOTHER = 'upheld: the indicator was revoked on review';
+
 /**
- * Disputes (issue 5): a member that can see an indicator disputes it (ACTIVE/DISPUTED → DISPUTED,
- * it still matches); a curator upholds the dispute (→ REVOKED, members that ACTIONED it are told)
- * or rejects it (the status before the dispute comes back once no other dispute is open).
+ * Disputes (issue 5): a member that can see an indicator disputes what it sees of it (its ACTIVE
+ * or DISPUTED statements become DISPUTED; the indicator still matches); a curator upholds the
+ * dispute (every statement → REVOKED, members that ACTIONED it are told) or rejects it (each
+ * statement the dispute covered returns to its status before the dispute once no other open
+ * dispute covers it). A resolution's note reaches only the member whose dispute it resolves.
  * Every change and its audit events are one transaction; the indicator row is always locked
  * before any dispute row, so concurrent decisions serialise instead of deadlocking.
  */
@@ -36,41 +40,36 @@ export function seesAllDisputes(caller: Caller): boolean {
 export class DisputesService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly transactions: Transactions,
+    private readonly store: IndicatorStore,
+    private readonly notifications: NotificationsService,
     private readonly clock: Clock,
   ) {}
 
   async open(caller: Caller, indicatorId: string, reason: string): Promise<DisputeResult> {
     const id = uuid('id', indicatorId);
     const why = text('reason', reason, 2000);
-    return this.dataSource.transaction(async (em) => {
-      // Visibility first, with the row lock that transition() takes again: invisible = absent.
-      await visibleIndicator(em, caller, id, 'id', 'FOR UPDATE');
-      const [mine] = (await em.query(`SELECT id FROM dispute WHERE indicator_id = $1 AND member_id = $2 AND status = 'OPEN' LIMIT 1`, [
+    return this.transactions.run(caller, async (tx) => {
+      // Visibility first, with the row lock: invisible = absent.
+      const seen = await this.store.lockVisible(tx, id);
+      const [mine] = await tx.query<{ id: string }>(`SELECT id FROM dispute WHERE indicator_id = $1 AND member_id = $2 AND status = 'OPEN' LIMIT 1`, [
         id,
         caller.memberId,
-      ])) as { id: string }[];
+      ]);
       if (mine) throw CordonException.badInput('id', `your member already has an OPEN dispute on this indicator (${mine.id})`);
-      const [dispute] = (await em.query(
+      const [dispute] = await tx.query<DisputeRow>(
         `INSERT INTO dispute AS d (indicator_id, member_id, principal_id, reason, created_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING ${DISPUTE_COLUMNS}`,
         [id, caller.memberId, caller.principalId, why, this.clock.now()],
-      )) as DisputeRow[];
-      const indicator = await transition(em, this.audit, {
-        indicatorId: id,
-        action: 'DISPUTE',
-        caller,
-        note: why,
-        data: { disputeId: dispute.id },
-      });
-      await this.audit.record(em, {
+      );
+      const { after } = await this.store.transition(tx, { indicatorId: id, action: 'DISPUTE', note: why, disputeId: dispute.id, data: { disputeId: dispute.id } });
+      await tx.record({
         action: 'dispute.open',
-        actor: caller,
         subjectId: dispute.id,
         subjectMemberId: caller.memberId,
-        data: { indicatorId: id, fingerprint: indicator.fingerprint, reason: why },
+        data: { indicatorId: id, fingerprint: seen.fingerprint, reason: why },
       });
-      return { dispute, indicator };
+      return { dispute, indicator: after };
     });
   }
 
@@ -78,109 +77,111 @@ export class DisputesService {
     const id = uuid('id', disputeId);
     const why = optionalText('note', note, 2000);
     if (!isCoordinator(caller)) throw CordonException.forbidden('only curators of a coordinator member resolve disputes');
-    return this.dataSource.transaction(async (em) => {
-      const [peek] = (await em.query(`SELECT indicator_id FROM dispute WHERE id = $1`, [id])) as { indicator_id: string }[];
+    return this.transactions.run(caller, async (tx) => {
+      const [peek] = await tx.query<{ indicator_id: string }>(`SELECT indicator_id FROM dispute WHERE id = $1`, [id]);
       if (!peek) throw CordonException.notFound('dispute', 'id');
-      let locked: IndicatorRow;
+      let locked: IndicatorView;
       try {
-        locked = await visibleIndicator(em, caller, peek.indicator_id, 'id', 'FOR UPDATE');
+        locked = await this.store.lockVisible(tx, peek.indicator_id);
       } catch {
         throw CordonException.notFound('dispute', 'id');
       }
-      const [dispute] = (await em.query(`SELECT ${DISPUTE_COLUMNS} FROM dispute d WHERE d.id = $1 FOR UPDATE`, [id])) as DisputeRow[];
+      const [dispute] = await tx.query<DisputeRow>(`SELECT ${DISPUTE_COLUMNS} FROM dispute d WHERE d.id = $1 FOR UPDATE`, [id]);
       if (dispute.status !== 'OPEN') {
         throw CordonException.badInput('id', `the dispute is ${dispute.status} already; only an OPEN dispute can be resolved`);
       }
-      return upheld ? this.uphold(em, caller, dispute, locked, why) : this.reject(em, caller, dispute, locked, why);
+      return upheld ? this.uphold(tx, dispute, locked, why) : this.reject(tx, dispute, locked, why);
     });
   }
 
-  private async uphold(em: EntityManager, caller: Caller, dispute: DisputeRow, locked: IndicatorRow, note: string | null): Promise<DisputeResult> {
+  private async uphold(tx: Tx, dispute: DisputeRow, locked: IndicatorView, note: string | null): Promise<DisputeResult> {
     const now = this.clock.now();
-    const [resolved] = updatedRows<DisputeRow>(await em.query(
-      `UPDATE dispute AS d SET status = 'UPHELD', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
-      [dispute.id, note ?? 'upheld', caller.principalId, now],
-    ));
-    // The indicator is revoked for everyone: every other open dispute on it was right as well.
-    const others = updatedRows<{ id: string; member_id: string }>(await em.query(
-      `UPDATE dispute AS d SET status = 'UPHELD', resolution = $3, resolved_by = $4, resolved_at = $5
-        WHERE d.indicator_id = $1 AND d.status = 'OPEN' AND d.id <> $2 RETURNING d.id, d.member_id`,
-      [dispute.indicator_id, dispute.id, `upheld together with dispute ${dispute.id}${note ? `: ${note}` : ''}`, caller.principalId, now],
-    ));
-    // DISPUTED → REVOKED. Should the indicator have moved on meanwhile (expired, re-activated),
-    // an upheld dispute still revokes it; one already REVOKED or REJECTED stays as it is.
-    const from = locked.status as IndicatorStatus;
-    const action = from === IndicatorStatus.DISPUTED ? 'UPHOLD_DISPUTE' : TRANSITIONS.REVOKE.from.includes(from) ? 'REVOKE' : null;
-    const data = { disputeId: dispute.id, upheld: true, alsoUpheld: others.map((o) => o.id) };
-    const indicator = action ? await transition(em, this.audit, { indicatorId: dispute.indicator_id, action, caller, note, data }) : null;
-    const notified = await notifyActioned(
-      em,
+    const [resolved] = updatedRows<DisputeRow>(
+      await tx.em.query(
+        `UPDATE dispute AS d SET status = 'UPHELD', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
+        [dispute.id, note ?? 'upheld', tx.actor.principalId, now],
+      ),
+    );
+    // The indicator is revoked for everyone: every other open dispute on it was right as well. Each
+    // of those members learns its own outcome — not this member's dispute, nor the curator's words to it.
+    const others = updatedRows<{ id: string; member_id: string }>(
+      await tx.em.query(
+        `UPDATE dispute AS d SET status = 'UPHELD', resolution = $3, resolved_by = $4, resolved_at = $5
+          WHERE d.indicator_id = $1 AND d.status = 'OPEN' AND d.id <> $2 RETURNING d.id, d.member_id`,
+        [dispute.indicator_id, dispute.id, UPHELD_WITH_ANOTHER, tx.actor.principalId, now],
+      ),
+    );
+    const notified = await this.notifications.notifyActioned(
+      tx,
       dispute.indicator_id,
       'DISPUTE_UPHELD',
-      `A dispute on indicator ${locked.fingerprint} was upheld and the indicator is ${indicator?.status ?? from}: ` +
-        'it no longer matches; reverse any action you took because of it.',
+      `indicator ${locked.fingerprint} was revoked on review: it no longer matches; reverse any action you took because of it.`,
     );
-    const events: AuditEventInput[] = [
+    // Every statement → REVOKED; one with nothing left to revoke (already REVOKED or REJECTED) stays as it is.
+    let indicator: IndicatorView | null = null;
+    try {
+      indicator = (
+        await this.store.transition(tx, {
+          indicatorId: dispute.indicator_id,
+          action: 'UPHOLD_DISPUTE',
+          note,
+          data: { disputeId: dispute.id, upheld: true, alsoUpheld: others.map((o) => o.id), notifiedMembers: notified },
+        })
+      ).after;
+    } catch (err) {
+      if (!(err instanceof CordonException && err.code === ErrorCode.BAD_USER_INPUT)) throw err;
+    }
+    await tx.recordMany([
       {
         action: 'dispute.uphold',
-        actor: caller,
         subjectId: dispute.id,
         subjectMemberId: dispute.member_id,
-        data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, note, alsoUpheld: others.map((o) => o.id), notifiedMembers: notified },
+        data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, note },
       },
       ...others.map((o) => ({
         action: 'dispute.uphold',
-        actor: caller,
         subjectId: o.id,
         subjectMemberId: o.member_id,
-        data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, with: dispute.id },
+        data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, note: UPHELD_WITH_ANOTHER },
       })),
-    ];
-    await this.audit.recordMany(em, events);
+    ]);
     return { dispute: resolved, indicator };
   }
 
-  private async reject(em: EntityManager, caller: Caller, dispute: DisputeRow, locked: IndicatorRow, note: string | null): Promise<DisputeResult> {
-    const [resolved] = updatedRows<DisputeRow>(await em.query(
-      `UPDATE dispute AS d SET status = 'REJECTED', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
-      [dispute.id, note ?? 'rejected', caller.principalId, this.clock.now()],
-    ));
-    const [{ open }] = (await em.query(`SELECT count(*)::int AS open FROM dispute WHERE indicator_id = $1 AND status = 'OPEN'`, [
-      dispute.indicator_id,
-    ])) as { open: number }[];
-    // The last open dispute gone: the status before the dispute comes back. Otherwise it stays DISPUTED.
-    const restore = open === 0 && locked.status === IndicatorStatus.DISPUTED;
-    const indicator = restore
-      ? await transition(em, this.audit, {
-          indicatorId: dispute.indicator_id,
-          action: 'DISMISS_DISPUTE',
-          caller,
-          note,
-          data: { disputeId: dispute.id, upheld: false },
-        })
-      : null;
-    await this.audit.record(em, {
+  private async reject(tx: Tx, dispute: DisputeRow, locked: IndicatorView, note: string | null): Promise<DisputeResult> {
+    const [resolved] = updatedRows<DisputeRow>(
+      await tx.em.query(
+        `UPDATE dispute AS d SET status = 'REJECTED', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
+        [dispute.id, note ?? 'rejected', tx.actor.principalId, this.clock.now()],
+      ),
+    );
+    // Each statement this dispute covered returns to its status before the dispute once no other
+    // open dispute covers it; the others stay DISPUTED.
+    const { after } = await this.store.transition(tx, {
+      indicatorId: dispute.indicator_id,
+      action: 'DISMISS_DISPUTE',
+      note,
+      disputeId: dispute.id,
+      data: { disputeId: dispute.id, upheld: false },
+    });
+    await tx.record({
       action: 'dispute.reject',
-      actor: caller,
       subjectId: dispute.id,
       subjectMemberId: dispute.member_id,
-      data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, note, otherOpenDisputes: open },
+      data: { indicatorId: dispute.indicator_id, fingerprint: locked.fingerprint, note },
     });
-    return { dispute: resolved, indicator };
+    return { dispute: resolved, indicator: after };
   }
 
   /** One dispute: curators any, everyone else its own member's; null otherwise (as absent). */
   async get(caller: Caller, id: string): Promise<DisputeRow | null> {
     const params: unknown[] = [uuid('id', id)];
-    const where = [`d.id = $1`, indicatorVisible(caller, params)];
+    const where = [`d.id = $1`, this.store.visibleSql(caller, params, 'd.indicator_id')];
     if (!seesAllDisputes(caller)) {
       params.push(caller.memberId);
       where.push(`d.member_id = $${params.length}::uuid`);
     }
-    const [row] = (await this.dataSource.query(
-      `SELECT ${DISPUTE_COLUMNS} FROM dispute d JOIN indicator i ON i.id = d.indicator_id WHERE ${where.join(' AND ')}`,
-      params,
-    )) as DisputeRow[];
+    const [row] = (await this.dataSource.query(`SELECT ${DISPUTE_COLUMNS} FROM dispute d WHERE ${where.join(' AND ')}`, params)) as DisputeRow[];
     return row ?? null;
   }
 
@@ -199,7 +200,7 @@ export class DisputesService {
     const indicatorId = filter.indicatorId == null ? null : uuid('indicatorId', filter.indicatorId);
     const cursor = after ? decodeCursor('disputes', after) : null;
     const params: unknown[] = [];
-    const where = [indicatorVisible(caller, params)];
+    const where = [this.store.visibleSql(caller, params, 'd.indicator_id')];
     const add = (sql: (n: number) => string, value: unknown) => {
       params.push(value);
       where.push(sql(params.length));
@@ -216,7 +217,7 @@ export class DisputesService {
     params.push(size + 1);
     const rows = (await this.dataSource.query(
       `SELECT ${DISPUTE_COLUMNS}, (extract(epoch FROM d.created_at) * 1000000)::bigint::text AS created_us
-         FROM dispute d JOIN indicator i ON i.id = d.indicator_id
+         FROM dispute d
         WHERE ${where.join(' AND ')}
         ORDER BY d.created_at, d.id
         LIMIT $${params.length}`,

@@ -1,28 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
-import type { Caller } from '../../common/caller.js';
-import { CordonException } from '../../common/cordon.exception.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { MemberEntity } from '../members/member.entity.js';
-import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
-
-/**
- * The indicator, if the caller may see it, read inside the transaction (optionally locked).
- * An invisible indicator answers exactly as an absent one: `<field>: indicator not found`.
- */
-export async function visibleIndicator(
-  em: EntityManager,
-  caller: Caller,
-  id: string,
-  field: string,
-  lock: '' | 'FOR UPDATE' | 'FOR SHARE' = '',
-): Promise<IndicatorRow> {
-  const params: unknown[] = [id];
-  const visible = indicatorVisible(caller, params);
-  const [row] = (await em.query(`SELECT ${INDICATOR_COLUMNS} FROM indicator i WHERE i.id = $1 AND ${visible} ${lock}`, params)) as IndicatorRow[];
-  if (!row) throw CordonException.notFound('indicator', field);
-  return row;
-}
 
 /** Members by id for one request (the member directory is readable by every principal). */
 export function memberLoader(req: object, dataSource: DataSource) {

@@ -34,7 +34,7 @@ export class NotificationsResolver {
   @ResolveField(() => IndicatorObject, { nullable: true, description: 'Null when the indicator is no longer visible to your member.' })
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() notification: NotificationObject): Promise<IndicatorObject | null> {
-    const row = await this.indicators.get(req, caller, notification.indicatorId);
-    return row && IndicatorObject.from(row);
+    const view = await this.indicators.get(req, caller, notification.indicatorId);
+    return view && IndicatorObject.from(view);
   }
 }

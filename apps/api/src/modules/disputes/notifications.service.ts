@@ -8,6 +8,8 @@ import { uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { NotificationRow } from './dispute.rows.js';
 import { updatedRows } from './feedback.shared.js';
+import type { Tx } from '../audit/transactions.js';
+import { SightingsService } from './sightings.service.js';
 
 const COLUMNS = 'id, member_id, indicator_id, kind, message, created_at, read_at';
 
@@ -18,7 +20,22 @@ export class NotificationsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly sightings: SightingsService,
   ) {}
+
+  /**
+   * The remedy: members that reported ACTIONED on an indicator are told, in the transaction that
+   * revokes it, so they can reverse what they did. Returns how many were told.
+   */
+  async notifyActioned(tx: Tx, indicatorId: string, kind: 'REVOKED' | 'DISPUTE_UPHELD', message: string): Promise<number> {
+    const members = await this.sightings.actionedMembers(tx, indicatorId);
+    if (members.length === 0) return 0;
+    await tx.query(
+      `INSERT INTO notification (member_id, indicator_id, kind, message, created_at) SELECT u.m, $2, $3, $4, $5 FROM unnest($1::uuid[]) AS u(m)`,
+      [members, indicatorId, kind, message, this.clock.now()],
+    );
+    return members.length;
+  }
 
   /** Newest first. */
   async list(caller: Caller, unreadOnly: boolean, first: number | null | undefined): Promise<NotificationRow[]> {

@@ -37,9 +37,9 @@ export class SightingsResolver {
   @ResolveField(() => IndicatorObject)
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() sighting: SightingObject): Promise<IndicatorObject> {
-    const row = await this.indicators.get(req, caller, sighting.indicatorId);
-    if (!row) throw CordonException.notFound('indicator');
-    return IndicatorObject.from(row);
+    const view = await this.indicators.get(req, caller, sighting.indicatorId);
+    if (!view) throw CordonException.notFound('indicator');
+    return IndicatorObject.from(view);
   }
 
   @ResolveField(() => MemberObject, { description: 'The reporting member.' })
@@ -56,9 +56,11 @@ export class SightingsResolver {
 export class IndicatorSightingsResolver {
   constructor(private readonly sightingService: SightingsService) {}
 
-  @ResolveField(() => SightingCountsObject, { description: 'Sightings reported on it by kind, over all members.' })
+  @ResolveField(() => SightingCountsObject, {
+    description: 'Sightings reported on it by kind: by every member that reported on a statement you see too.',
+  })
   @Authenticated()
-  async sightings(@Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<SightingCountsObject> {
-    return Object.assign(new SightingCountsObject(), await this.sightingService.countsOf(req, indicator.id));
+  async sightings(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<SightingCountsObject> {
+    return Object.assign(new SightingCountsObject(), await this.sightingService.countsOf(req, caller, indicator.id));
   }
 }

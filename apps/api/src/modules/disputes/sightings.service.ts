@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
+import { CordonException } from '../../common/cordon.exception.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { optionalText, uuid } from '../../common/validate.js';
-import { AuditService } from '../audit/audit.service.js';
+import { type Tx, Transactions } from '../audit/transactions.js';
+import { IndicatorStore } from '../indicators/indicator.store.js';
 import type { SightingCountRow, SightingRow } from './dispute.rows.js';
 import type { SightingKind } from './dto/sighting.object.js';
-import { visibleIndicator } from './feedback.shared.js';
 
 export interface SightingCounts {
   seen: number;
@@ -20,25 +21,26 @@ export interface SightingCounts {
 export class SightingsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly transactions: Transactions,
+    private readonly store: IndicatorStore,
     private readonly clock: Clock,
   ) {}
 
   async report(caller: Caller, indicatorId: string, kind: SightingKind, note: string | null | undefined): Promise<SightingRow> {
     const id = uuid('indicatorId', indicatorId);
     const why = optionalText('note', note, 2000);
-    return this.dataSource.transaction(async (em) => {
-      const indicator = await visibleIndicator(em, caller, id, 'indicatorId');
+    return this.transactions.run(caller, async (tx) => {
+      const indicator = await this.store.view(caller, id, tx);
+      if (!indicator) throw CordonException.notFound('indicator', 'indicatorId');
       // The foreign key takes a share lock on the indicator: a concurrent revocation (which
       // notifies ACTIONED reporters) either sees this sighting or runs after it is committed.
-      const [row] = (await em.query(
+      const [row] = (await tx.em.query(
         `INSERT INTO sighting (indicator_id, member_id, principal_id, kind, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id, indicator_id, member_id, principal_id, kind, note, created_at`,
         [id, caller.memberId, caller.principalId, kind, why, this.clock.now()],
       )) as SightingRow[];
-      await this.audit.record(em, {
+      await tx.record({
         action: 'sighting.report',
-        actor: caller,
         subjectId: row.id,
         subjectMemberId: caller.memberId,
         data: { indicatorId: id, fingerprint: indicator.fingerprint, kind, note: why },
@@ -47,16 +49,30 @@ export class SightingsService {
     });
   }
 
-  /** Counts per kind over every member, for many indicators with one query per request. */
-  countsOf(req: object, indicatorId: string): Promise<SightingCounts> {
+  /**
+   * Counts per kind for many indicators with one query per request — of the sightings the caller
+   * may weigh: those whose member reported them on a statement the caller sees too (visible to
+   * both, received before the sighting). Feedback that rests only on evidence hidden from the
+   * caller changes nothing it sees.
+   */
+  countsOf(req: object, caller: Caller, indicatorId: string): Promise<SightingCounts> {
     return requestLoader<string, SightingCounts>(req, 'disputes:sighting-counts', async (ids) => {
+      const params: unknown[] = [ids];
+      const shared = this.store.sharedEvidenceSql(caller, params, {
+        indicatorId: 'g.indicator_id',
+        member: 'g.member_id',
+        memberIsCoordinator: `(gm.kind = 'COORDINATOR')`,
+        at: 'g.created_at',
+      });
       const rows = (await this.dataSource.query(
-        `SELECT indicator_id,
-                count(*) FILTER (WHERE kind = 'SEEN')::int AS seen,
-                count(*) FILTER (WHERE kind = 'FALSE_POSITIVE')::int AS false_positive,
-                count(*) FILTER (WHERE kind = 'ACTIONED')::int AS actioned
-           FROM sighting WHERE indicator_id = ANY($1::uuid[]) GROUP BY indicator_id`,
-        [ids],
+        `SELECT g.indicator_id,
+                count(*) FILTER (WHERE g.kind = 'SEEN')::int AS seen,
+                count(*) FILTER (WHERE g.kind = 'FALSE_POSITIVE')::int AS false_positive,
+                count(*) FILTER (WHERE g.kind = 'ACTIONED')::int AS actioned
+           FROM sighting g JOIN member gm ON gm.id = g.member_id
+          WHERE g.indicator_id = ANY($1::uuid[]) AND ${shared}
+          GROUP BY g.indicator_id`,
+        params,
       )) as SightingCountRow[];
       const byId = new Map(rows.map((r) => [r.indicator_id, r]));
       return ids.map((id) => {
@@ -64,5 +80,11 @@ export class SightingsService {
         return { seen: r?.seen ?? 0, falsePositive: r?.false_positive ?? 0, actioned: r?.actioned ?? 0 };
       });
     }).load(indicatorId);
+  }
+
+  /** The members that reported ACTIONED on the indicator (the remedy's addressees). */
+  async actionedMembers(tx: Tx, indicatorId: string): Promise<string[]> {
+    const rows = await tx.query<{ member_id: string }>(`SELECT DISTINCT member_id FROM sighting WHERE indicator_id = $1 AND kind = 'ACTIONED'`, [indicatorId]);
+    return rows.map((r) => r.member_id);
   }
 }

@@ -7,7 +7,8 @@ import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { text, uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
-import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisible } from '../indicators/indicator.rows.js';
+import type { IndicatorView } from '../indicators/indicator.rows.js';
+import { IndicatorStore } from '../indicators/indicator.store.js';
 import type { ExclusionInput } from './dto/exclusion.input.js';
 import { EXCLUSION_COLUMNS, type ExclusionRow } from './exclusion.rows.js';
 
@@ -23,7 +24,17 @@ export class ExclusionsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly store: IndicatorStore,
   ) {}
+
+  /** SPEC 4: the reasons of the exclusions in force for these fingerprints (statements about them are refused). */
+  async reasonsFor(fingerprints: string[]): Promise<Map<string, string>> {
+    if (fingerprints.length === 0) return new Map();
+    const rows = (await this.dataSource.query('SELECT fingerprint, reason FROM exclusion WHERE removed_at IS NULL AND fingerprint = ANY($1)', [
+      fingerprints,
+    ])) as { fingerprint: string; reason: string }[];
+    return new Map(rows.map((r) => [r.fingerprint, r.reason]));
+  }
 
   async add(caller: Caller, input: ExclusionInput): Promise<ExclusionRow> {
     this.requireCoordinator(caller);
@@ -42,10 +53,7 @@ export class ExclusionsService {
         [parsed.kind, parsed.network ?? '', parsed.canonical, parsed.fingerprint, reason, caller.principalId, this.clock.now()],
       )) as ExclusionRow[];
       if (!row) throw CordonException.badInput('input.value', 'already excluded: an exclusion for this value is in force');
-      const [indicator] = (await em.query('SELECT id, status FROM indicator WHERE fingerprint = $1', [parsed.fingerprint])) as {
-        id: string;
-        status: string;
-      }[];
+      const [indicator] = await this.store.viewsByFingerprint(caller, [parsed.fingerprint], em);
       await this.audit.record(em, {
         action: 'exclusion.add',
         actor: caller,
@@ -94,14 +102,9 @@ export class ExclusionsService {
   }
 
   /** The indicator with this fingerprint, if any the caller may see; batched per request. */
-  indicatorByFingerprint(req: object, caller: Caller, fingerprint: string): Promise<IndicatorRow | undefined> {
-    return requestLoader<string, IndicatorRow | undefined>(req, 'exclusion-indicator', async (fingerprints) => {
-      const params: unknown[] = [fingerprints];
-      const visible = indicatorVisible(caller, params);
-      const rows = (await this.dataSource.query(
-        `SELECT ${INDICATOR_COLUMNS} FROM indicator i WHERE i.fingerprint = ANY($1::text[]) AND ${visible}`,
-        params,
-      )) as IndicatorRow[];
+  indicatorByFingerprint(req: object, caller: Caller, fingerprint: string): Promise<IndicatorView | undefined> {
+    return requestLoader<string, IndicatorView | undefined>(req, 'exclusion-indicator', async (fingerprints) => {
+      const rows = await this.store.viewsByFingerprint(caller, fingerprints);
       const byFingerprint = new Map(rows.map((r) => [r.fingerprint, r]));
       return fingerprints.map((f) => byFingerprint.get(f));
     }).load(fingerprint);

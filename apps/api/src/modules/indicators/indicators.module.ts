@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module.js';
 import { PrincipalsModule } from '../principals/principals.module.js';
-import { IndicatorsRepository } from './indicators.repository.js';
+import { IndicatorStore } from './indicator.store.js';
 import { IndicatorsResolver, ReportedSiteResolver, StatementFieldsResolver } from './indicators.resolver.js';
 import { IndicatorsService } from './indicators.service.js';
 
 @Module({
   imports: [MembersModule, PrincipalsModule],
-  providers: [IndicatorsRepository, IndicatorsService, IndicatorsResolver, StatementFieldsResolver, ReportedSiteResolver],
-  exports: [IndicatorsRepository, IndicatorsService],
+  providers: [IndicatorStore, IndicatorsService, IndicatorsResolver, StatementFieldsResolver, ReportedSiteResolver],
+  exports: [IndicatorStore, IndicatorsService],
 })
 export class IndicatorsModule {}

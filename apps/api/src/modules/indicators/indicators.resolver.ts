@@ -4,7 +4,7 @@ import { type Caller, CurrentCaller, isCoordinator } from '../../common/caller.j
 import { requestLoader } from '../../common/request-loader.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MembersService } from '../members/members.service.js';
-import { PrincipalKeyObject, PrincipalObject } from '../principals/dto/principal.object.js';
+import { PrincipalObject } from '../principals/dto/principal.object.js';
 import { PrincipalsService } from '../principals/principals.service.js';
 import {
   IndicatorConnection,
@@ -16,6 +16,8 @@ import {
 import { Tlp } from './dto/indicator.enums.js';
 import { encodeCursor } from '../../common/paging.js';
 import { IndicatorsService } from './indicators.service.js';
+import type { IndicatorView } from './indicator.rows.js';
+import { CordonException } from '../../common/cordon.exception.js';
 
 type Req = object;
 
@@ -26,8 +28,8 @@ export class IndicatorsResolver {
   @Query(() => IndicatorObject, { nullable: true, description: 'Null when absent or not visible to your member (SPEC 3).' })
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Args('id', { type: () => ID }) id: string): Promise<IndicatorObject | null> {
-    const row = await this.indicatorService.get(req, caller, id);
-    return row && IndicatorObject.from(row);
+    const view = await this.indicatorService.get(req, caller, id);
+    return view && IndicatorObject.from(view);
   }
 
   @Query(() => IndicatorConnection, { description: 'Visible indicators, ordered by last change (Relay connection).' })
@@ -45,46 +47,79 @@ export class IndicatorsResolver {
       memberId: filter?.member?.toLowerCase(),
       updatedSince: filter?.updatedSince,
     });
-    const edges = rows.map((row) => ({ cursor: encodeCursor('indicators', row.updated_us, row.id), node: IndicatorObject.from(row) }));
+    const edges = rows.map((row) => ({ cursor: encodeCursor('indicators-v2', row.position.idx, row.id), node: IndicatorObject.from(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
   }
 
-  // Derived fields count only the statements the caller may see (SPEC 3): a restricted statement
-  // inside a visible indicator adds nothing to another member's view of it.
+  // Every derived field comes from the caller's view of the indicator (IndicatorStore.views): the
+  // statements the caller may see, and the decisions on them, and nothing else (issue 16).
+  private async viewOf(caller: Caller, req: Req, indicator: IndicatorObject): Promise<IndicatorView> {
+    const view = indicator.view ?? (await this.indicatorService.viewLoader(req, caller).load(indicator.id));
+    if (!view) throw CordonException.notFound('indicator');
+    indicator.view = view;
+    return view;
+  }
+
   @ResolveField(() => Int, { description: 'Members with a supporting statement you may see.' })
   @Authenticated()
   async attestationCount(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<number> {
-    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.attestation_count ?? 0;
+    return (await this.viewOf(caller, req, indicator)).attestation_count;
   }
 
   @ResolveField(() => Int, { description: 'Noisy-OR of the highest confidences of the members whose supporting statements you may see (README).' })
   @Authenticated()
   async confidence(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<number> {
-    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.confidence ?? 0;
+    return (await this.viewOf(caller, req, indicator)).confidence;
   }
 
-  @ResolveField(() => String, { description: 'The category most members give, among the statements you may see.' })
+  @ResolveField(() => String, { description: 'The category the most supporting members give, among the statements you may see.' })
   @Authenticated()
   async category(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<string> {
-    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.category ?? indicator.category;
+    return (await this.viewOf(caller, req, indicator)).category;
   }
 
   @ResolveField(() => Date, { description: 'The first statement you may see was received.' })
   @Authenticated()
   async firstSeenAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
-    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.first_seen ?? indicator.firstSeenAt;
+    return (await this.viewOf(caller, req, indicator)).first_seen_at;
   }
 
   @ResolveField(() => Date, { description: 'The last statement you may see was received.' })
   @Authenticated()
   async lastSeenAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
-    return (await this.indicatorService.viewOf(req, caller, indicator.id))?.last_seen ?? indicator.lastSeenAt;
+    return (await this.viewOf(caller, req, indicator)).last_seen_at;
   }
 
   @ResolveField(() => Tlp, { description: 'The least restrictive TLP among the statements you may see.' })
   @Authenticated()
   async tlp(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Tlp> {
-    return ((await this.indicatorService.viewOf(req, caller, indicator.id))?.tlp as Tlp | undefined) ?? indicator.tlp;
+    return (await this.viewOf(caller, req, indicator)).tlp as Tlp;
+  }
+
+  @ResolveField(() => Date, { nullable: true, description: 'When the last supporting statement you may see expires; null while one has no exp.' })
+  @Authenticated()
+  async supportedUntil(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date | null> {
+    return (await this.viewOf(caller, req, indicator)).supported_until;
+  }
+
+  @ResolveField(() => Int, {
+    description: 'The changes you can see (each transaction that added a statement you may see or changed one’s status): pass it back as expectedVersion when deciding.',
+  })
+  @Authenticated()
+  async version(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<number> {
+    return (await this.viewOf(caller, req, indicator)).version;
+  }
+
+  @ResolveField(() => Date, { description: 'When the first statement you may see was received.' })
+  @Authenticated()
+  async createdAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
+    return (await this.viewOf(caller, req, indicator)).first_seen_at;
+  }
+
+  @ResolveField(() => Date, { description: 'The last change you can see.' })
+  @Authenticated()
+  async updatedAt(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<Date> {
+    return (await this.viewOf(caller, req, indicator)).updated_at;
   }
 
   @ResolveField(() => [StatementObject], { description: 'The statements you may see (each statement’s own TLP governs it).' })
@@ -121,14 +156,15 @@ export class StatementFieldsResolver {
   }
 
   @ResolveField(() => PrincipalObject, {
-    description: 'Who signed it. Another member’s principal shows only the key that signed, unless you may see that member’s keys.',
+    description:
+      'Who signed it. Another member’s principal shows its name, member and the key that signed — no roles, flags, last use or revocation details — unless you may see that member’s internals.',
   })
   @Authenticated()
   async issuer(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<PrincipalObject> {
     const loader = requestLoader(req, 'issuers', (ids: readonly string[]) => this.principalService.loadMany(ids));
-    const principal = PrincipalObject.from((await loader.load(statement.row.issuer_principal_id))!);
-    if (this.memberService.canSeeInternals(caller, principal.member.id)) return principal;
-    return Object.assign(principal, { keys: principal.keys.filter((k: PrincipalKeyObject) => k.kid === statement.row.kid) });
+    const entity = (await loader.load(statement.row.issuer_principal_id))!;
+    if (this.memberService.canSeeInternals(caller, entity.memberId)) return PrincipalObject.from(entity);
+    return PrincipalObject.asIssuer(entity, statement.row.kid);
   }
 }
 

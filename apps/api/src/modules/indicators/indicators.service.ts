@@ -5,9 +5,8 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { decodeCursor, pageSize } from '../../common/paging.js';
 import { requestLoader } from '../../common/request-loader.js';
 import { uuid } from '../../common/validate.js';
-import type { IndicatorRow, StatementRow } from './indicator.rows.js';
-import { type IndicatorFilterValues, IndicatorsRepository, type SiteRow, type ViewerAggregates } from './indicators.repository.js';
-
+import type { IndicatorView, SiteRow, StatementRow } from './indicator.rows.js';
+import { type FeedPosition, type IndicatorFilterValues, IndicatorStore } from './indicator.store.js';
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const map = new Map<string, T[]>();
@@ -20,49 +19,41 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   return map;
 }
 
-/** Reads of indicators for a caller: visible ones only, batched per request. */
+/** Reads of indicators for GraphQL: through the store (per viewer), batched per request. */
 @Injectable()
 export class IndicatorsService {
-  constructor(private readonly repository: IndicatorsRepository) {}
+  constructor(private readonly store: IndicatorStore) {}
 
-  /** One visible indicator by id, through the request's loader; null when absent or invisible. */
-  async get(req: object, caller: Caller, id: string, field = 'id'): Promise<IndicatorRow | null> {
-    return (await this.indicatorLoader(req, caller).load(uuid(field, id))) ?? null;
+  /** One indicator as the caller sees it, through the request's loader; null when absent or invisible. */
+  async get(req: object, caller: Caller, id: string, field = 'id'): Promise<IndicatorView | null> {
+    return (await this.viewLoader(req, caller).load(uuid(field, id))) ?? null;
   }
 
-  indicatorLoader(req: object, caller: Caller) {
-    return requestLoader<string, IndicatorRow | undefined>(req, 'indicator', async (ids) => {
-      const rows = await this.repository.findVisible(caller, ids);
-      const byId = new Map(rows.map((r) => [r.id, r]));
+  /** The request's loader of the caller's views (prime it with views a mutation just computed). */
+  viewLoader(req: object, caller: Caller) {
+    return requestLoader<string, IndicatorView | undefined>(req, 'indicator-view', async (ids) => {
+      const byId = new Map((await this.store.views(caller, ids)).map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id));
     });
   }
 
   statementsOf(req: object, caller: Caller, indicatorId: string): Promise<StatementRow[]> {
     return requestLoader<string, StatementRow[]>(req, 'statements', async (ids) => {
-      const grouped = groupBy(await this.repository.statements(caller, ids), (r) => r.indicator_id);
+      const grouped = groupBy(await this.store.statementsOf(caller, ids), (r) => r.indicator_id);
       return ids.map((id) => grouped.get(id) ?? []);
     }).load(indicatorId);
   }
 
   statement(req: object, caller: Caller, id: string): Promise<StatementRow | undefined> {
     return requestLoader<string, StatementRow | undefined>(req, 'statement', async (ids) => {
-      const byId = new Map((await this.repository.statementsById(caller, ids)).map((r) => [r.id, r]));
+      const byId = new Map((await this.store.statementsById(caller, ids)).map((r) => [r.id, r]));
       return ids.map((sid) => byId.get(sid));
     }).load(id);
   }
 
-  /** The caller's view of an indicator's derived fields (undefined when it sees no statement of it). */
-  viewOf(req: object, caller: Caller, indicatorId: string): Promise<ViewerAggregates | undefined> {
-    return requestLoader<string, ViewerAggregates | undefined>(req, 'viewer-aggregates', async (ids) => {
-      const byId = new Map((await this.repository.viewerAggregates(caller, ids)).map((r) => [r.indicator_id, r]));
-      return ids.map((id) => byId.get(id));
-    }).load(indicatorId);
-  }
-
   sitesOf(req: object, caller: Caller, indicatorId: string): Promise<SiteRow[]> {
     return requestLoader<string, SiteRow[]>(req, 'sites', async (ids) => {
-      const grouped = groupBy(await this.repository.sites(caller, ids), (r) => r.indicator_id);
+      const grouped = groupBy(await this.store.sitesOf(caller, ids), (r) => r.indicator_id);
       return ids.map((id) => grouped.get(id) ?? []);
     }).load(indicatorId);
   }
@@ -72,9 +63,9 @@ export class IndicatorsService {
     first: number | null | undefined,
     after: string | null | undefined,
     filter: IndicatorFilterValues,
-  ): Promise<{ rows: (IndicatorRow & { updated_us: string })[]; hasNextPage: boolean }> {
+  ): Promise<{ rows: (IndicatorView & { position: FeedPosition })[]; hasNextPage: boolean }> {
     const size = pageSize(first);
-    const cursor = after ? decodeCursor('indicators', after) : undefined;
+    const cursor = after ? decodeCursor('indicators-v2', after) : undefined;
     const network = filter.network?.trim().toLowerCase();
     // Nest's DateTime scalar turns any string into a Date, an invalid one included; PostgreSQL
     // refuses those and years before 4713 BC.
@@ -90,7 +81,6 @@ export class IndicatorsService {
       updatedSince: since,
       network: network === undefined ? undefined : (EVM_ALIASES as readonly string[]).includes(network) ? 'ethereum' : network,
     };
-    const rows = await this.repository.list(caller, values, size, cursor);
-    return { rows: rows.slice(0, size), hasNextPage: rows.length > size };
+    return this.store.list(caller, values, size, cursor && { idx: cursor.micros, id: cursor.id });
   }
 }

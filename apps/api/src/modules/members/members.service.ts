@@ -24,6 +24,13 @@ export class MembersService {
     return this.dataSource.getRepository(MemberEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
+  /** Which of these member ids exist (shareWith must name members). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = (await this.dataSource.query('SELECT id FROM member WHERE id = ANY($1::uuid[])', [ids])) as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
   async get(id: string, field = 'id'): Promise<MemberEntity | null> {
     return this.dataSource.getRepository(MemberEntity).findOneBy({ id: uuid(field, id) });
   }

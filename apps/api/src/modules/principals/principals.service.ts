@@ -19,6 +19,19 @@ const KID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const WITH_MEMBER_AND_KEYS = { member: true, keys: true } as const;
 
+/** An active key as a statement's verification needs it. */
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  public_jwk: PublicJwk;
+  principal_id: string;
+  roles: string[];
+  disabled: boolean;
+  member_id: string;
+  member_kind: MemberKind;
+  suspended: boolean;
+}
+
 @Injectable()
 export class PrincipalsService {
   constructor(
@@ -46,6 +59,22 @@ export class PrincipalsService {
     const rows = await this.dataSource.getRepository(PrincipalEntity).find({ where: { id: In([...ids]) }, relations: WITH_MEMBER_AND_KEYS });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id));
+  }
+
+  /**
+   * The active keys of these kids with what a signature by them needs checked: the principal's
+   * roles and standing, and its member's kind and standing (statements, SPEC 4).
+   */
+  async signingKeys(kids: string[]): Promise<Map<string, SigningKey>> {
+    if (kids.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT k.kid, k.alg, k.public_jwk, p.id AS principal_id, p.roles, p.disabled,
+              m.id AS member_id, m.kind AS member_kind, m.suspended
+         FROM principal_key k JOIN principal p ON p.id = k.principal_id JOIN member m ON m.id = p.member_id
+        WHERE k.kid = ANY($1) AND k.status = 'ACTIVE'`,
+      [kids],
+    )) as SigningKey[];
+    return new Map(rows.map((r) => [r.kid, r]));
   }
 
   canSeePrincipalsOf(caller: Caller, memberId: string): boolean {

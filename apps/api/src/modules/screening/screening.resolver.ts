@@ -11,7 +11,7 @@ import { type ScreenOutcome, ScreeningService } from './screening.service.js';
 function toObject(o: ScreenOutcome): ScreenResultObject {
   const result = o as unknown as ScreenResultObject;
   result.kind = (o.kind as IndicatorKind | null) ?? null;
-  result.indicator = o.indicator ? IndicatorObject.from(o.indicator) : null;
+  result.indicator = o.indicator ? IndicatorObject.summary(o.indicator) : null;
   return result;
 }
 

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type MatchVia, matchKeys, parse } from '@app/canonical';
 import { DataSource } from 'typeorm';
-import { type Caller, hasRole, isCoordinator } from '../../common/caller.js';
+import { type Caller, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { GroupCommit } from '../../common/group-commit.js';
-import { preparedQuery, preparedRunner } from '../../common/prepared.js';
-import { Role } from '../../common/roles.js';
+import { preparedRunner } from '../../common/prepared.js';
 import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
-import { INDICATOR_COLUMNS, type IndicatorRow, indicatorVisibleTo } from '../indicators/indicator.rows.js';
+import type { IndicatorSummary } from '../indicators/indicator.rows.js';
+import { IndicatorStore, seesPending } from '../indicators/indicator.store.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
 /** Calls of at most this many inputs are grouped with others in flight (one statement per group). */
@@ -58,7 +58,7 @@ export interface ScreenOutcome {
   matchedValue: string | null;
   pending: boolean;
   disputed: boolean;
-  indicator: IndicatorRow | null;
+  indicator: IndicatorSummary | null;
 }
 
 interface Prepared {
@@ -66,7 +66,7 @@ interface Prepared {
   /** keys in priority order: the value itself first, then nearer parents before farther */
   keys: { fingerprint: string; via: Via; canonical: string }[];
   /** the best match found so far: the rank (in keys) of its key, and the indicator */
-  hit?: { rank: number; row: IndicatorRow };
+  hit?: { rank: number; row: IndicatorSummary };
 }
 
 /**
@@ -108,14 +108,14 @@ class KeyList {
   }
 
   /** Records that the key at 1-based `position` matched `row`; each input keeps its best-ranked match. */
-  found(position: number, row: IndicatorRow, hits: Prepared[]): void {
+  found(position: number, row: IndicatorSummary, hits: Prepared[]): void {
     const owners = this.owners[position - 1];
     if (Array.isArray(owners)) for (const { owner, rank } of owners) keep(owner, rank, row, hits);
     else keep(owners, this.ranks[position - 1], row, hits);
   }
 }
 
-function keep(owner: Prepared, rank: number, row: IndicatorRow, hits: Prepared[]): void {
+function keep(owner: Prepared, rank: number, row: IndicatorSummary, hits: Prepared[]): void {
   if (!owner.hit) hits.push(owner);
   else if (owner.hit.rank <= rank) return;
   owner.hit = { rank, row };
@@ -124,7 +124,7 @@ function keep(owner: Prepared, rank: number, row: IndicatorRow, hits: Prepared[]
 /** A found key: its 1-based position in the KeyList looked up, and the indicator. */
 interface Found {
   position: number;
-  row: IndicatorRow;
+  row: IndicatorSummary;
 }
 
 /**
@@ -137,6 +137,7 @@ export class ScreeningService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly store: IndicatorStore,
   ) {}
 
   async screen(caller: Caller, inputs: ScreenInputValues[]): Promise<ScreenOutcome[]> {
@@ -201,13 +202,7 @@ export class ScreeningService {
       throw CordonException.badInput('padTo', `must be 1 to ${MAX_PAD}`);
     }
     const lower = prefix.toLowerCase();
-    const params: unknown[] = [lower, `${lower}g`];
-    const rows = (await this.dataSource.query(
-      `SELECT i.fingerprint, i.status FROM indicator i
-        WHERE i.fingerprint >= $1 AND i.fingerprint < $2 AND ${matchable(callerParameters(caller, params))}
-        ORDER BY i.fingerprint`,
-      params,
-    )) as { fingerprint: string; status: string }[];
+    const rows = await this.store.prefixBucket(caller, lower, `${lower}g`);
     await this.audit.recordAlone({ action: 'screen.prefix', actor: caller, subjectId: null, subjectMemberId: caller.memberId, data: { prefix: lower, count: rows.length } });
     return padTo ? pad(rows, lower, padTo) : rows;
   }
@@ -242,25 +237,21 @@ export class ScreeningService {
           pendings.push(pending);
         });
       });
-      const { rows } = await this.audit.appendWith<IndicatorRow & { call: number | null; position: number }>(
+      const { rows } = await this.audit.appendWith<IndicatorSummary & { call: number | null; position: number }>(
         this.prepared,
         group.map((g) => g.event),
         (n) => ({
-          sql: `SELECT k.call, k.position, i.*
+          sql: `SELECT k.call, k.position, m.*
                   FROM unnest($${n}::int[], $${n + 1}::int[], $${n + 2}::text[], $${n + 3}::uuid[], $${n + 4}::boolean[], $${n + 5}::boolean[])
                        AS k(call, position, fingerprint, member, coordinator, pending)
-                  CROSS JOIN LATERAL (
-                    SELECT ${INDICATOR_COLUMNS} FROM indicator i
-                     WHERE i.fingerprint = k.fingerprint
-                       AND ${matchable({ pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}
-                     LIMIT 1) i`,
+                  ${this.store.matchLateralSql({ fingerprint: 'k.fingerprint', pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}`,
           params: [calls, positions, fingerprints, members, coordinators, pendings].map(arrayLiteral),
         }),
       );
       const found = group.map((): Found[] => []);
       for (const { call, position, ...indicator } of rows) {
         if (call === null) continue;
-        found[call].push({ position, row: indicator as IndicatorRow });
+        found[call].push({ position, row: indicator as IndicatorSummary });
       }
       return found;
     },
@@ -268,51 +259,9 @@ export class ScreeningService {
 
   /** The found keys of `fingerprints` (by 1-based position), with their indicators. */
   private async lookup(caller: Caller, fingerprints: string[]): Promise<Found[]> {
-    const params: unknown[] = [arrayLiteral(fingerprints)];
-    const rows = await preparedQuery<IndicatorRow & { position: number }>(
-      this.dataSource,
-      // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
-      // `= ANY`) with thousands of keys is often planned as a hash join over a sequential scan of
-      // millions of rows; a LATERAL subquery with LIMIT 1 (fingerprints are unique) cannot be.
-      `SELECT k.position::int AS position, i.* FROM unnest($1::text[]) WITH ORDINALITY AS k(fingerprint, position)
-        CROSS JOIN LATERAL (
-          SELECT ${INDICATOR_COLUMNS} FROM indicator i
-           WHERE i.fingerprint = k.fingerprint AND ${matchable(callerParameters(caller, params))}
-           LIMIT 1) i`,
-      params,
-    );
-    return rows.map(({ position, ...row }) => ({ position, row: row as IndicatorRow }));
+    const rows = await this.store.matches(caller, arrayLiteral(fingerprints));
+    return rows.map(({ position, ...row }) => ({ position, row }));
   }
-}
-
-/** ACTIVE and DISPUTED indicators match; a coordinator's curator also sees PENDING ones. */
-function seesPending(caller: Caller): boolean {
-  return isCoordinator(caller) && hasRole(caller, Role.CURATOR);
-}
-
-/** SQL expressions for the caller's side of matchable(). */
-interface Screener {
-  pending: string;
-  coordinator: string;
-  member: string;
-}
-
-/**
- * SPEC 5: what a screening lookup may match (indicator alias `i`) — a matchable status, support
- * not lapsed, visible to the caller (SPEC 3) — for every screening path: the grouped statement
- * gives each key's caller as columns, the other lookups as parameters.
- */
-function matchable(screener: Screener): string {
-  return `(i.status IN ('ACTIVE', 'DISPUTED') OR (${screener.pending} AND i.status = 'PENDING'))
-      AND (i.supported_until IS NULL OR i.supported_until > now())
-      AND ${indicatorVisibleTo(screener)}`;
-}
-
-/** The caller as parameters (appended to `params`) for matchable(). */
-function callerParameters(caller: Caller, params: unknown[]): Screener {
-  params.push(seesPending(caller), isCoordinator(caller), caller.memberId);
-  const n = params.length;
-  return { pending: `$${n - 2}::boolean`, coordinator: `$${n - 1}::boolean`, member: `$${n}::uuid` };
 }
 
 /**

@@ -41,9 +41,9 @@ export class SubmitResultResolver {
   @ResolveField(() => IndicatorObject)
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: object, @Parent() result: SubmitResultObject): Promise<IndicatorObject> {
-    const row = await this.indicators.get(req, caller, result.indicatorId);
-    if (!row) throw CordonException.notFound('indicator');
-    return IndicatorObject.from(row);
+    const view = await this.indicators.get(req, caller, result.indicatorId);
+    if (!view) throw CordonException.notFound('indicator');
+    return IndicatorObject.from(view);
   }
 
   @ResolveField(() => StatementObject)

@@ -1,9 +1,12 @@
 import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IsEnum, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import type { IndicatorRow, StatementRow } from '../indicator.rows.js';
+import type { IndicatorSummary, IndicatorView, StatementRow } from '../indicator.rows.js';
 import { IndicatorKind, IndicatorStatus, Tlp } from './indicator.enums.js';
 
-@ObjectType('Indicator', { description: 'One identity (kind, network, canonical value) and what the coalition says of it.' })
+@ObjectType('Indicator', {
+  description:
+    'One identity (kind, network, canonical value) and what the coalition says of it — as you see it: every derived field comes from the statements you may see (README "Indicator states").',
+})
 export class IndicatorObject {
   @Field(() => ID)
   id: string;
@@ -20,40 +23,18 @@ export class IndicatorObject {
   @Field({ description: 'Lower-case hex SHA-256 of kind|network|canonical.' })
   fingerprint: string;
 
-  @Field(() => IndicatorStatus)
+  @Field(() => IndicatorStatus, { description: 'The highest-ranked status among the statements you may see (README "Indicator states").' })
   status: IndicatorStatus;
 
-  @Field(() => Int, { description: 'Noisy-OR of the attesting members’ highest confidences (README).' })
-  confidence: number;
+  /** The whole view, when the producer computed it; otherwise the derived fields load it per request. */
+  view?: IndicatorView;
 
-  @Field()
-  category: string;
+  static from(view: IndicatorView): IndicatorObject {
+    return Object.assign(IndicatorObject.summary(view), { view });
+  }
 
-  @Field(() => Tlp, { description: 'The least restrictive TLP among its statements.' })
-  tlp: Tlp;
-
-  @Field(() => Int, { description: 'Members with a statement that still supports the indicator.' })
-  attestationCount: number;
-
-  @Field()
-  firstSeenAt: Date;
-
-  @Field()
-  lastSeenAt: Date;
-
-  @Field(() => Date, { nullable: true, description: 'When its last supporting statement expires; null while one has no exp.' })
-  supportedUntil: Date | null;
-
-  @Field(() => Int, { description: 'Increases with every status change: pass it back as expectedVersion when deciding.' })
-  version: number;
-
-  @Field()
-  createdAt: Date;
-
-  @Field()
-  updatedAt: Date;
-
-  static from(row: IndicatorRow): IndicatorObject {
+  /** Identity and status only (screening's hits): the rest is loaded if asked for. */
+  static summary(row: IndicatorSummary): IndicatorObject {
     return Object.assign(new IndicatorObject(), {
       id: row.id,
       kind: row.kind as IndicatorKind,
@@ -61,16 +42,6 @@ export class IndicatorObject {
       value: row.value,
       fingerprint: row.fingerprint,
       status: row.status as IndicatorStatus,
-      confidence: row.confidence,
-      category: row.category,
-      tlp: row.tlp as Tlp,
-      attestationCount: row.attestation_count,
-      firstSeenAt: row.first_seen_at,
-      lastSeenAt: row.last_seen_at,
-      supportedUntil: row.supported_until,
-      version: row.version,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
     });
   }
 }
@@ -104,6 +75,9 @@ export class StatementObject {
   @Field()
   category: string;
 
+  @Field(() => IndicatorStatus, { description: 'This statement’s own curation status (a passed exp counts as EXPIRED).' })
+  status: IndicatorStatus;
+
   /** Internal, resolved with checks. */
   row: StatementRow;
 
@@ -118,6 +92,7 @@ export class StatementObject {
       tlp: row.tlp as Tlp,
       confidence: row.confidence,
       category: row.category,
+      status: row.status as IndicatorStatus,
       row,
     });
   }
@@ -182,7 +157,7 @@ export class IndicatorFilter {
   @IsUUID('all', { message: 'must be a UUID' })
   member?: string;
 
-  @Field({ nullable: true, description: 'Only indicators changed at or after this time.' })
+  @Field({ nullable: true, description: 'Only indicators whose last change you can see is at or after this time.' })
   @IsOptional()
   updatedSince?: Date;
 }

@@ -64,11 +64,31 @@ export class PrincipalObject {
   @Field(() => [PrincipalKeyObject])
   keys: PrincipalKeyObject[];
 
-  @Field({ description: 'A disabled principal is refused, whatever its keys.' })
-  disabled: boolean;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'A disabled principal is refused, whatever its keys. Null for another member’s principal (unless you may see its internals).',
+  })
+  disabled: boolean | null;
 
-  @Field()
-  createdAt: Date;
+  @Field(() => Date, { nullable: true, description: 'Null for another member’s principal (unless you may see its internals).' })
+  createdAt: Date | null;
+
+  /**
+   * Another member's principal as a statement's issuer shows it: its name and member, and the key
+   * that signed (kid, algorithm, public JWK, status) — no roles, no disabled flag, no key's last
+   * use, revocation time or reason (issue 16).
+   */
+  static asIssuer(entity: PrincipalEntity, signingKid: string): PrincipalObject {
+    const full = PrincipalObject.from(entity);
+    return Object.assign(full, {
+      roles: [],
+      disabled: null,
+      createdAt: null,
+      keys: full.keys
+        .filter((k) => k.kid === signingKid)
+        .map((k) => Object.assign(k, { lastUsedAt: null, revokedAt: null, revokedReason: null })),
+    });
+  }
 
   /** Needs member and keys loaded. */
   static from(entity: PrincipalEntity): PrincipalObject {
