@@ -432,8 +432,6 @@ export class IndicatorStore {
     const rule = TRANSITIONS[request.action];
     const refuse = () =>
       CordonException.badInput('id', `the indicator is ${before.status}; ${request.action.toLowerCase().replace(/_/g, ' ')} is allowed only from ${rule.from.join(', ')}`);
-    // A dispute stands on what the disputing member sees: ACTIVE or DISPUTED, nothing revoked or rejected.
-    if (request.action === 'DISPUTE' && !rule.from.includes(before.status)) throw refuse();
     const params: unknown[] = [locked.id];
     const visible = statementVisibleSql(viewerParams(caller, params), 's');
     const states = await tx.query<StatementState>(
@@ -447,7 +445,10 @@ export class IndicatorStore {
     );
     const moves = planTransition(request.action, states, request.disputeId);
     const changed = moves.filter((m) => m.statusChanged);
-    if (changed.length === 0 && request.action !== 'DISMISS_DISPUTE' && request.action !== 'DISPUTE') throw refuse();
+    // Each statement moves by its own status alone (so one a viewer cannot see never decides what
+    // happens to those it can); a decision that moves none is refused. A dispute moves the ACTIVE
+    // or DISPUTED statements the disputing member sees (one already DISPUTED gains a dispute).
+    if (request.action === 'DISPUTE' ? moves.length === 0 : changed.length === 0 && request.action !== 'DISMISS_DISPUTE') throw refuse();
     if (moves.length > 0) {
       await tx.query(
         `UPDATE statement_state st SET status = u.status, status_before_dispute = u.before, disputed_by = string_to_array(u.disputed, ',')::uuid[]
