@@ -28,12 +28,12 @@ class BareHit {
 class BareResolver {
   @Query(() => [BareHit])
   async lookup(@Args('fingerprints', { type: () => [String] }) fingerprints: string[]): Promise<BareHit[]> {
-    return (await pool.query('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)', [fingerprints])).rows;
+    return (await pool.query("SELECT id, fingerprint, 'ACTIVE' AS status FROM indicator WHERE fingerprint = ANY($1)", [fingerprints])).rows;
   }
 
   @Query(() => BareHit, { nullable: true })
   async lookupOne(@Args('fingerprint') fingerprint: string): Promise<BareHit | null> {
-    return (await pool.query('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = $1', [fingerprint])).rows[0] ?? null;
+    return (await pool.query("SELECT id, fingerprint, 'ACTIVE' AS status FROM indicator WHERE fingerprint = $1", [fingerprint])).rows[0] ?? null;
   }
 }
 

@@ -45,21 +45,33 @@ const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRE
 
 async function seed(server: BenchServer, indicators: number): Promise<number> {
   const start = Date.now();
-  // One ACTIVE, CLEAR indicator per n (address n) with its SPEC 3 fingerprint, in chunks of 1M.
+  // One indicator per n (address n) with its SPEC 3 fingerprint and one CLEAR statement by the
+  // bootstrap coordinator (ACTIVE), in chunks of 1M.
   for (let from = 1; from <= indicators; from += 1_000_000) {
     const to = Math.min(indicators, from + 999_999);
     await withClient(server.dbUrl, (c) =>
       c.query(
-        `INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp, attestation_count, first_seen_at, last_seen_at)
-         SELECT 'WALLET_ADDRESS', 'ethereum', v, encode(sha256(convert_to('WALLET_ADDRESS|ethereum|' || v, 'UTF8')), 'hex'),
-                'ACTIVE', 'CSAM_COMMERCIAL', 80, 'CLEAR', true, 1, now(), now()
-           FROM (SELECT '0x' || lpad(to_hex(n), 40, '0') AS v FROM generate_series($1::int, $2::int) AS n) s`,
+        `WITH p AS (
+           SELECT p.id AS principal, p.member_id AS member, k.kid FROM principal p JOIN principal_key k ON k.principal_id = p.id
+            ORDER BY p.created_at LIMIT 1),
+         ins AS (
+           INSERT INTO indicator (kind, network, value, fingerprint)
+           SELECT 'WALLET_ADDRESS', 'ethereum', v, encode(sha256(convert_to('WALLET_ADDRESS|ethereum|' || v, 'UTF8')), 'hex')
+             FROM (SELECT '0x' || lpad(to_hex(n), 40, '0') AS v FROM generate_series($1::int, $2::int) AS n) s
+           RETURNING id, value),
+         st AS (
+           INSERT INTO statement (id, indicator_id, issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, category, confidence, tlp, received_at)
+           SELECT gen_random_uuid(), ins.id, p.principal, p.member, p.kid, 'seed-' || ins.value, 'seed', encode(sha256(convert_to(ins.value, 'UTF8')), 'hex'),
+                  now(), 'CSAM_COMMERCIAL', 80, 'CLEAR', now()
+             FROM ins, p
+           RETURNING id, indicator_id)
+         INSERT INTO statement_state (statement_id, indicator_id, status) SELECT id, indicator_id, 'ACTIVE' FROM st`,
         [from, to],
       ),
     );
     if (indicators > 1_000_000) process.stdout.write(`  seeded ${to.toLocaleString()} of ${indicators.toLocaleString()}\n`);
   }
-  await withClient(server.dbUrl, (c) => c.query('VACUUM ANALYZE indicator'));
+  await withClient(server.dbUrl, (c) => c.query('VACUUM ANALYZE indicator, statement, statement_state'));
   return (Date.now() - start) / 1000;
 }
 
@@ -211,11 +223,11 @@ async function openScale(indicators: number): Promise<Scale> {
           for (const part of chunks(fingerprints, 10_000)) hits += (await c.query(sql, [part])).rowCount ?? 0;
           return { rate: fingerprints.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
         };
-        const any = await time('SELECT id, fingerprint, status FROM indicator WHERE fingerprint = ANY($1)');
+        const any = await time('SELECT id, fingerprint FROM indicator WHERE fingerprint = ANY($1)');
         // What the service runs: one index probe per key (a LATERAL subquery with LIMIT 1), which
         // the planner cannot turn into a hash join over a sequential scan as it may `= ANY` or a join.
         const join = await time(
-          'SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint, status FROM indicator WHERE fingerprint = k.fp LIMIT 1) i',
+          'SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint FROM indicator WHERE fingerprint = k.fp LIMIT 1) i',
         );
         if (any.hits !== join.hits) throw new Error(`raw = ANY found ${any.hits} matches, the lateral lookup ${join.hits}`);
         return { any: any.rate, join: join.rate, hits: any.hits };
