@@ -31,3 +31,9 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
   const pg = e.driverError ?? e;
   return pg.code === '23505' && pg.constraint === constraint;
 }
+
+/** TypeORM's query() answers UPDATE/DELETE … RETURNING with `[rows, rowCount]`, everything else with the rows. */
+export function updatedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Caller } from '../../common/caller.js';
+import { updatedRows } from '../../common/validate.js';
 import { type AuditEventInput, AuditService, type RecordedEvent } from './audit.service.js';
 
 /**
@@ -24,9 +25,7 @@ export class Tx {
 
   /** The rows of a query (TypeORM answers UPDATE/DELETE … RETURNING with `[rows, count]`: the rows). */
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const result = (await this.em.query(sql, params)) as unknown;
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-    return result as T[];
+    return updatedRows<T>(await this.em.query(sql, params));
   }
 
   /** An audit event in this transaction; `actor` defaults to the caller. */

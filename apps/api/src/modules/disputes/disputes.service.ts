@@ -10,7 +10,6 @@ import { type Tx, Transactions } from '../audit/transactions.js';
 import type { IndicatorView } from '../indicators/indicator.rows.js';
 import { IndicatorStore } from '../indicators/indicator.store.js';
 import { DISPUTE_COLUMNS, DISPUTE_STATUSES, type DisputeRow, type DisputeStatus } from './dispute.rows.js';
-import { updatedRows } from './feedback.shared.js';
 import { NotificationsService } from './notifications.service.js';
 
 export interface DisputeResult {
@@ -96,20 +95,16 @@ export class DisputesService {
 
   private async uphold(tx: Tx, dispute: DisputeRow, locked: IndicatorView, note: string | null): Promise<DisputeResult> {
     const now = this.clock.now();
-    const [resolved] = updatedRows<DisputeRow>(
-      await tx.em.query(
+    const [resolved] = await tx.query<DisputeRow>(
         `UPDATE dispute AS d SET status = 'UPHELD', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
         [dispute.id, note ?? 'upheld', tx.actor.principalId, now],
-      ),
     );
     // The indicator is revoked for everyone: every other open dispute on it was right as well. Each
     // of those members learns its own outcome — not this member's dispute, nor the curator's words to it.
-    const others = updatedRows<{ id: string; member_id: string }>(
-      await tx.em.query(
+    const others = await tx.query<{ id: string; member_id: string }>(
         `UPDATE dispute AS d SET status = 'UPHELD', resolution = $3, resolved_by = $4, resolved_at = $5
           WHERE d.indicator_id = $1 AND d.status = 'OPEN' AND d.id <> $2 RETURNING d.id, d.member_id`,
         [dispute.indicator_id, dispute.id, UPHELD_WITH_ANOTHER, tx.actor.principalId, now],
-      ),
     );
     const notified = await this.notifications.notifyActioned(
       tx,
@@ -149,11 +144,9 @@ export class DisputesService {
   }
 
   private async reject(tx: Tx, dispute: DisputeRow, locked: IndicatorView, note: string | null): Promise<DisputeResult> {
-    const [resolved] = updatedRows<DisputeRow>(
-      await tx.em.query(
+    const [resolved] = await tx.query<DisputeRow>(
         `UPDATE dispute AS d SET status = 'REJECTED', resolution = $2, resolved_by = $3, resolved_at = $4 WHERE d.id = $1 RETURNING ${DISPUTE_COLUMNS}`,
         [dispute.id, note ?? 'rejected', tx.actor.principalId, this.clock.now()],
-      ),
     );
     // Each statement this dispute covered returns to its status before the dispute once no other
     // open dispute covers it; the others stay DISPUTED.

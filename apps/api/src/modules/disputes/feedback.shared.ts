@@ -11,9 +11,3 @@ export function memberLoader(req: object, dataSource: DataSource) {
     return ids.map((id) => byId.get(id));
   });
 }
-
-/** TypeORM's query() answers UPDATE/DELETE … RETURNING with `[rows, rowCount]`, everything else with the rows. */
-export function updatedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}

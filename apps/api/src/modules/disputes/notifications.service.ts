@@ -7,7 +7,7 @@ import { CordonException } from '../../common/cordon.exception.js';
 import { uuid } from '../../common/validate.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { NotificationRow } from './dispute.rows.js';
-import { updatedRows } from './feedback.shared.js';
+import { updatedRows } from '../../common/validate.js';
 import type { Tx } from '../audit/transactions.js';
 import { SightingsService } from './sightings.service.js';
 

@@ -62,10 +62,6 @@ export function matchableSql(status: string, pending: string): string {
   return `(${status} IN ('ACTIVE', 'DISPUTED') OR (${pending} AND ${status} = 'PENDING'))`;
 }
 
-/** The columns viewSql returns. */
-export const VIEW_COLUMNS = `id, kind, network, value, fingerprint, status, confidence, category, tlp, attestation_count,
-  first_seen_at, last_seen_at, supported_until, version, updated_at`;
-
 /**
  * The whole view of many indicators (`ids`: an SQL uuid[] expression) for one viewer, set-based:
  *

@@ -15,7 +15,6 @@ import {
   type StatementStatus,
   statementVisibleSql,
   statusSql,
-  VIEW_COLUMNS,
   type ViewerSql,
   viewSql,
 } from './indicator-view.sql.js';
@@ -530,4 +529,3 @@ export class IndicatorStore {
   }
 }
 
-export { VIEW_COLUMNS };
