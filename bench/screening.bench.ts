@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { generateSigningKey, type PrivateJwk, signBearerToken } from '@app/signing';
-import { type BenchServer, residentMiB, spawnServer, startBenchServer, withClient } from './server.js';
+import { type BenchServer, type Build, benchBuilds, type CpuReading, cpuReading, cpuUsed, residentMiB, spawnServer, startBenchServer, withClient } from './server.js';
 
 /**
  * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
@@ -19,6 +19,11 @@ import { type BenchServer, residentMiB, spawnServer, startBenchServer, withClien
  *   single measurements against a bare Nest + Apollo resolver running the raw lookup
  *   (bench/bare-server.ts, the issue's other reference point: what the framework alone costs here),
  *   ROUNDS rounds each; the server's resident memory.
+ *
+ * With BENCH_BASELINE (bench/server.ts), every scale runs twice, on the baseline build's server and
+ * database (seeded for its schema) and on this one's, measured in turn in every round; the
+ * per-round ratios current / baseline of rates and of CPU seconds per 1,000 keys (server process
+ * and PostgreSQL, from /proc) are reported.
  *
  * Per-round ratios, medians reported: this machine's speed drifts by tens of per cent within
  * minutes. Larger scales are compared with the base round by round (seconds apart, not minutes).
@@ -43,15 +48,40 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers,bare').s
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRESS|ethereum|${value}`).digest('hex');
 
+/**
+ * The seed for a database whose schema predates per-statement state (migration 8): the indicator
+ * row carried its derived status and aggregates. Used for a baseline build (BENCH_BASELINE); the
+ * same coordinator statement is written, so both databases hold the same rows of evidence.
+ */
+const LEGACY_SEED = `WITH p AS (
+    SELECT p.id AS principal, p.member_id AS member, k.kid FROM principal p JOIN principal_key k ON k.principal_id = p.id
+     ORDER BY p.created_at LIMIT 1),
+  ins AS (
+    INSERT INTO indicator (kind, network, value, fingerprint, status, category, confidence, tlp, open_tlp, attestation_count, first_seen_at, last_seen_at)
+    SELECT 'WALLET_ADDRESS', 'ethereum', v, encode(sha256(convert_to('WALLET_ADDRESS|ethereum|' || v, 'UTF8')), 'hex'),
+           'ACTIVE', 'CSAM_COMMERCIAL', 80, 'CLEAR', true, 1, now(), now()
+      FROM (SELECT '0x' || lpad(to_hex(n), 40, '0') AS v FROM generate_series($1::int, $2::int) AS n) s
+    RETURNING id, value)
+  INSERT INTO statement (id, indicator_id, issuer_principal_id, issuer_member_id, kid, jti, jws, sha256, issued_at, category, confidence, tlp, received_at)
+  SELECT gen_random_uuid(), ins.id, p.principal, p.member, p.kid, 'seed-' || ins.value, 'seed', encode(sha256(convert_to(ins.value, 'UTF8')), 'hex'),
+         now(), 'CSAM_COMMERCIAL', 80, 'CLEAR', now()
+    FROM ins, p`;
+
 async function seed(server: BenchServer, indicators: number): Promise<number> {
   const start = Date.now();
+  const legacy = await withClient(server.dbUrl, async (c) => {
+    const { rowCount } = await c.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'indicator' AND column_name = 'status'`);
+    return (rowCount ?? 0) > 0;
+  });
   // One indicator per n (address n) with its SPEC 3 fingerprint and one CLEAR statement by the
   // bootstrap coordinator (ACTIVE), in chunks of 1M.
   for (let from = 1; from <= indicators; from += 1_000_000) {
     const to = Math.min(indicators, from + 999_999);
     await withClient(server.dbUrl, (c) =>
       c.query(
-        `WITH p AS (
+        legacy
+          ? LEGACY_SEED
+          : `WITH p AS (
            SELECT p.id AS principal, p.member_id AS member, k.kid FROM principal p JOIN principal_key k ON k.principal_id = p.id
             ORDER BY p.created_at LIMIT 1),
          ins AS (
@@ -71,7 +101,7 @@ async function seed(server: BenchServer, indicators: number): Promise<number> {
     );
     if (indicators > 1_000_000) process.stdout.write(`  seeded ${to.toLocaleString()} of ${indicators.toLocaleString()}\n`);
   }
-  await withClient(server.dbUrl, (c) => c.query('VACUUM ANALYZE indicator, statement, statement_state'));
+  await withClient(server.dbUrl, (c) => c.query(legacy ? 'VACUUM ANALYZE indicator, statement' : 'VACUUM ANALYZE indicator, statement, statement_state'));
   return (Date.now() - start) / 1000;
 }
 
@@ -119,8 +149,8 @@ function load(server: { url: string }, token: string | undefined, body: (i: numb
  */
 const KEEP_SEED = process.env.BENCH_KEEP_SEED === '1';
 
-async function keptDatabase(indicators: number) {
-  const name = `cordon_bench_seed_${indicators}`;
+async function keptDatabase(indicators: number, build: Build) {
+  const name = `cordon_bench_seed_${indicators}${build.name === 'baseline' ? '_baseline' : ''}`;
   const admin = new URL(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const comment = await withClient(admin.toString(), async (c) => {
     const { rows } = await c.query(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [name]);
@@ -170,15 +200,26 @@ interface BatchFigures {
   ratio: number;
   ratioJoin: number;
 }
+/** CPU seconds per 1,000 keys (batches) or requests (single screens) */
+interface CpuFigures {
+  server: number;
+  postgres: number;
+}
 interface LoadRound {
   trivial: autocannon.Result;
   screen: autocannon.Result;
   ratio: number;
+  /** during the screen run */
+  cpu?: CpuFigures;
 }
+const perThousand = (used: CpuReading, units: number): CpuFigures => ({ server: (used.server / units) * 1000, postgres: (used.postgres / units) * 1000 });
 
 /** One scale: its server, database and keys, and what was measured on it. */
 interface Scale {
   indicators: number;
+  build: Build;
+  /** the scale's name in the report */
+  label: string;
   server: BenchServer;
   origin: string;
   keys: string[];
@@ -190,7 +231,7 @@ interface Scale {
   hits: number;
   /** a fresh token of the scale's screener (tokens live 5 minutes; the bench runs longer) */
   token(): Promise<string>;
-  batch: Map<number, BatchFigures & { rounds: number[] }>;
+  batch: Map<number, BatchFigures & { rounds: number[]; cpuRounds: CpuFigures[] }>;
   singleRounds: LoadRound[];
   indexScansUsed?: string;
   twoWorkers?: autocannon.Result;
@@ -199,9 +240,9 @@ interface Scale {
 }
 
 /** Starts a scale's server on its database (kept or seeded) with a screener principal. */
-async function openScale(indicators: number): Promise<Scale> {
-  const kept = KEEP_SEED ? await keptDatabase(indicators) : undefined;
-  const server = await startBenchServer({}, kept);
+async function openScale(indicators: number, build: Build, builds: number): Promise<Scale> {
+  const kept = KEEP_SEED ? await keptDatabase(indicators, build) : undefined;
+  const server = await startBenchServer({}, kept, build);
   try {
     const seedSeconds = kept?.seeded ? Number.NaN : await seed(server, indicators);
     if (kept && !kept.seeded) await withClient(server.dbUrl, (c) => c.query(`COMMENT ON DATABASE ${kept.name} IS ${c.escapeLiteral(JSON.stringify(kept.admin))}`));
@@ -235,6 +276,8 @@ async function openScale(indicators: number): Promise<Scale> {
     const first = await rawRun();
     return {
       indicators,
+      build,
+      label: builds > 1 ? `${indicators.toLocaleString()} (${build.name})` : indicators.toLocaleString(),
       server,
       origin: Number.isNaN(seedSeconds) ? `kept database ${kept?.name}` : `seeded in ${seedSeconds.toFixed(0)} s`,
       keys,
@@ -253,20 +296,28 @@ async function openScale(indicators: number): Promise<Scale> {
 }
 
 /** One timed pass over `bodies` in sequence; `hitsOf` sends a body and counts its matches, which must come to `expectedHits`. */
-async function timedPass(bodies: string[], hitsOf: (body: string) => Promise<number>, expectedHits: number, what: string): Promise<number> {
+async function timedPass(bodies: string[], hitsOf: (body: string) => Promise<number>, expectedHits: number, what: string, pid: number): Promise<{ rate: number; cpu: CpuFigures }> {
+  const cpu0 = await cpuReading(pid);
   const start = process.hrtime.bigint();
   let hits = 0;
   for (const body of bodies) hits += await hitsOf(body);
   const rate = KEYS / (Number(process.hrtime.bigint() - start) / 1e9);
+  const cpu = perThousand(cpuUsed(cpu0, await cpuReading(pid)), KEYS);
   if (hits !== expectedHits) throw new Error(`${what} found ${hits} matches, raw SQL ${expectedHits}`);
-  return rate;
+  return { rate, cpu };
 }
 
-/** A raw run of the scale's keys, then a timed pass over `bodies`: the pass's rate and its ratios to the raw run. */
-async function batchRound(scale: Scale, bodies: string[], hitsOf: (body: string) => Promise<number>, what: string): Promise<BatchFigures & { raw: RawRates }> {
+/** A raw run of the scale's keys, then a timed pass over `bodies` (served by process `pid`): the pass's rate, CPU and its ratios to the raw run. */
+async function batchRound(
+  scale: Scale,
+  bodies: string[],
+  hitsOf: (body: string) => Promise<number>,
+  what: string,
+  pid: number,
+): Promise<BatchFigures & { raw: RawRates; cpu: CpuFigures }> {
   const raw = await scale.rawRun();
-  const rate = await timedPass(bodies, hitsOf, scale.hits, what);
-  return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join, raw };
+  const { rate, cpu } = await timedPass(bodies, hitsOf, scale.hits, what, pid);
+  return { rate, ratio: rate / raw.any, ratioJoin: rate / raw.join, raw, cpu };
 }
 
 /** Medians of the rounds' rates and ratios. */
@@ -277,10 +328,12 @@ const medians = (rounds: BatchFigures[]): BatchFigures => ({
 });
 
 /** `{ __typename }`, then `body`, on one server: a load round. */
-async function loadRound(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<LoadRound> {
+async function loadRound(server: { url: string; pid?: number }, token: string | undefined, body: (i: number) => string): Promise<LoadRound> {
   const trivial = await load(server, token, TRIVIAL);
+  const cpu0 = server.pid ? await cpuReading(server.pid) : undefined;
   const screen = await load(server, token, body);
-  return { trivial, screen, ratio: screen.requests.average / trivial.requests.average };
+  const cpu = cpu0 && server.pid ? perThousand(cpuUsed(cpu0, await cpuReading(server.pid)), screen.requests.total) : undefined;
+  return { trivial, screen, ratio: screen.requests.average / trivial.requests.average, cpu };
 }
 
 /** Request bodies taken in turn. */
@@ -316,11 +369,11 @@ async function measureBatches(scales: Scale[], size: number): Promise<void> {
   }
   const rounds = await alternate(scales, async (scale) => {
     const token = await scale.token();
-    const round = await batchRound(scale, bodies[scales.indexOf(scale)], hitsOf(scale, token), 'screenBatch');
+    const round = await batchRound(scale, bodies[scales.indexOf(scale)], hitsOf(scale, token), 'screenBatch', scale.server.pid);
     scale.rawRuns.push(round.raw);
     return round;
   });
-  for (const [i, scale] of scales.entries()) scale.batch.set(size, { ...medians(rounds[i]), rounds: rounds[i].map((r) => r.rate) });
+  for (const [i, scale] of scales.entries()) scale.batch.set(size, { ...medians(rounds[i]), rounds: rounds[i].map((r) => r.rate), cpuRounds: rounds[i].map((r) => r.cpu) });
 }
 
 /** Single-screen request bodies, written beforehand (as the trivial query's is): the load generator only picks the next. */
@@ -337,7 +390,7 @@ async function measureSingle(scales: Scale[]): Promise<void> {
 
 /** The same single-screen load against two API processes (CORDON_WORKERS=2) on the scale's database. */
 async function measureTwoWorkers(scale: Scale): Promise<void> {
-  const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: scale.server.dbUrl, admin: scale.server.adminKeys });
+  const two = await startBenchServer({ CORDON_WORKERS: '2' }, { dbUrl: scale.server.dbUrl, admin: scale.server.adminKeys }, scale.build);
   try {
     const token = await scale.token();
     await load(two, token, TRIVIAL); // warm-up
@@ -361,7 +414,7 @@ async function measureBare(scale: Scale): Promise<void> {
       const bodies = chunks(scale.fingerprints, size).map((f) => JSON.stringify({ query: 'query($f: [String!]!) { lookup(fingerprints: $f) { id fingerprint status } }', variables: { f } }));
       const hitsOf = async (body: string) => (await post<{ lookup: unknown[] }>(bare, undefined, body)).lookup.length;
       for (const body of bodies) await hitsOf(body); // warm-up
-      const [rounds] = await alternate([scale], () => batchRound(scale, bodies, hitsOf, 'the bare resolver'));
+      const [rounds] = await alternate([scale], () => batchRound(scale, bodies, hitsOf, 'the bare resolver', bare.pid));
       batch.set(size, medians(rounds));
     }
     let rounds: LoadRound[] = [];
@@ -384,7 +437,7 @@ const medianRound = <R extends { ratio: number }>(rounds: R[]): R | undefined =>
 function report(scale: Scale): void {
   const out = process.stdout;
   const raw = scale.rawRuns.length > 0 ? { any: median(scale.rawRuns.map((r) => r.any)), join: median(scale.rawRuns.map((r) => r.join)) } : { any: Number.NaN, join: Number.NaN };
-  out.write(`\nscreening at ${scale.indicators.toLocaleString()} ACTIVE indicators (${scale.origin}; ${KEYS.toLocaleString()} keys, ${scale.hits} hits)\n`);
+  out.write(`\nscreening at ${scale.label} ACTIVE indicators (${scale.origin}; ${KEYS.toLocaleString()} keys, ${scale.hits} hits)\n`);
   out.write(`  raw SQL, = ANY($1), 10,000 per query:        ${Math.round(raw.any)} keys/s  (the issue's baseline; median of the ${scale.rawRuns.length} runs beside the screenBatch passes)\n`);
   out.write(`  raw SQL, lateral probe per key (the service's query), 10,000 per query: ${Math.round(raw.join)} keys/s\n`);
   out.write(`  (raw = ANY runs: ${scale.rawRuns.map((r) => Math.round(r.any / 1000)).join(', ')} thousand keys/s)\n`);
@@ -393,6 +446,7 @@ function report(scale: Scale): void {
     out.write(
       `  screenBatch × ${String(size).padStart(6)}: ${Math.round(b.rate)} keys/s  = ${b.ratio.toFixed(2)} × raw = ANY (target >= 0.7), ${b.ratioJoin.toFixed(2)} × raw lateral (medians of ${ROUNDS} rounds, each against the raw run just before it)\n`,
     );
+    out.write(`    CPU per 1,000 keys: ${showCpu(b.cpuRounds)}\n`);
   }
   const line = (name: string, r: autocannon.Result) => `  ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`;
   for (const [i, r] of scale.singleRounds.entries()) {
@@ -403,6 +457,8 @@ function report(scale: Scale): void {
     out.write(line(`{ __typename } (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, middle.trivial));
     out.write(line(`screen        (${CONNECTIONS} connections, ${LOAD_SECONDS} s)`, middle.screen));
     out.write(`  screen / trivial: ${middle.ratio.toFixed(2)} (the median round; target >= 0.8; p99 target < 10 ms)\n`);
+    const cpus = scale.singleRounds.flatMap((r) => (r.cpu ? [r.cpu] : []));
+    if (cpus.length > 0) out.write(`  CPU per 1,000 screens: ${showCpu(cpus)}\n`);
   }
   if (scale.twoWorkers) {
     out.write(line(`screen, 2 API processes (CORDON_WORKERS=2)`, scale.twoWorkers));
@@ -425,10 +481,41 @@ function report(scale: Scale): void {
   out.write(`  server resident memory after the run: ${scale.memoryMiB?.toFixed(0)} MiB\n`);
 }
 
+/** Median CPU seconds of the rounds, server and PostgreSQL. */
+const showCpu = (rounds: CpuFigures[]) =>
+  `server ${median(rounds.map((c) => c.server)).toFixed(3)} s, PostgreSQL ${median(rounds.map((c) => c.postgres)).toFixed(3)} s (medians of ${rounds.length} rounds)`;
+
+/** Each scale's current build against its baseline, round by round (measured seconds apart). */
+function reportAgainstBaseline(scales: Scale[]): void {
+  const out = process.stdout;
+  const ratios = (xs: number[], ys: number[]) => xs.map((x, i) => x / ys[i]);
+  const show = (rs: number[]) => `${median(rs).toFixed(2)} (rounds ${rs.map((r) => r.toFixed(2)).join(', ')})`;
+  const cpuTotal = (c: CpuFigures) => c.server + c.postgres;
+  out.write(`\nscreening: current / baseline, round by round (target: rates >= 0.90)\n`);
+  for (const current of scales.filter((s) => s.build.name === 'current')) {
+    const base = scales.find((s) => s.build.name === 'baseline' && s.indicators === current.indicators);
+    if (!base) continue;
+    const n = current.indicators.toLocaleString();
+    for (const [size, b] of current.batch) {
+      const bb = base.batch.get(size)!;
+      out.write(`  ${n}: screenBatch × ${size}: rate ${show(ratios(b.rounds, bb.rounds))}\n`);
+      out.write(`  ${n}: screenBatch × ${size}: server + PostgreSQL CPU per key ${show(ratios(b.cpuRounds.map(cpuTotal), bb.cpuRounds.map(cpuTotal)))}\n`);
+    }
+    if (current.singleRounds.length > 0 && base.singleRounds.length > 0) {
+      const rates = (rounds: LoadRound[]) => rounds.map((r) => r.screen.requests.average);
+      const cpu = (rounds: LoadRound[]) => rounds.map((r) => (r.cpu ? cpuTotal(r.cpu) : Number.NaN));
+      out.write(`  ${n}: single screen: rate ${show(ratios(rates(current.singleRounds), rates(base.singleRounds)))}\n`);
+      out.write(`  ${n}: single screen: server + PostgreSQL CPU per request ${show(ratios(cpu(current.singleRounds), cpu(base.singleRounds)))}\n`);
+    }
+    out.write(`  ${n}: memory ${current.memoryMiB?.toFixed(0)} MiB vs ${base.memoryMiB?.toFixed(0)} MiB\n`);
+  }
+}
+
 export async function runScreeningBench(): Promise<void> {
   const scales: Scale[] = [];
+  const builds = benchBuilds();
   try {
-    for (const n of SCALES) scales.push(await openScale(n));
+    for (const n of SCALES) for (const build of builds) scales.push(await openScale(n, build, builds.length));
     const scans0 = await Promise.all(scales.map((s) => indexScans(s.server.dbUrl)));
     for (const size of PARTS.has('batch') ? [1000, 10_000] : []) await measureBatches(scales, size);
     // Which index the service's lookups used (scans counted by PostgreSQL during the batches).
@@ -439,13 +526,15 @@ export async function runScreeningBench(): Promise<void> {
     if (PARTS.has('single')) await measureSingle(scales);
     for (const scale of scales) {
       if (PARTS.has('workers')) await measureTwoWorkers(scale);
-      if (PARTS.has('bare')) await measureBare(scale);
+      if (PARTS.has('bare') && scale.build.name === 'current') await measureBare(scale);
       scale.memoryMiB = await residentMiB(scale.server.pid);
     }
     for (const scale of scales) report(scale);
-    if (scales.length > 1) {
+    if (builds.length > 1) reportAgainstBaseline(scales);
+    const ofCurrent = scales.filter((s) => s.build.name === 'current');
+    if (ofCurrent.length > 1) {
       // Each round's rate at a larger scale over the base scale's in the same round (seconds apart).
-      const [base, ...rest] = scales;
+      const [base, ...rest] = ofCurrent;
       const out = process.stdout;
       out.write(`\nscreening: larger scales against ${base.indicators.toLocaleString()}, round by round (target: within 20 %)\n`);
       const ratios = (xs: number[], ys: number[]) => xs.map((x, i) => x / ys[i]);

@@ -24,8 +24,27 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
   }
 }
 
+/**
+ * A build of the service to measure: this checkout's, or (BENCH_BASELINE=<another checkout, built>)
+ * a baseline's, e.g. the commit before a change, so both are measured in the same run:
+ *   git worktree add ../baseline <commit> && (cd ../baseline && npm ci && npm run build)
+ *   BENCH_BASELINE=../baseline npm run bench screening ingest
+ */
+export interface Build {
+  name: 'current' | 'baseline';
+  /** the checkout whose dist/ runs */
+  root: string;
+}
+export const CURRENT: Build = { name: 'current', root: ROOT };
+/** The builds to measure: the baseline (if BENCH_BASELINE names one) first, then this checkout's. */
+export function benchBuilds(): Build[] {
+  const baseline = process.env.BENCH_BASELINE;
+  return baseline ? [{ name: 'baseline', root: path.resolve(baseline) }, CURRENT] : [CURRENT];
+}
+
 export interface BenchServer {
   url: string;
+  build: Build;
   /** the bootstrap admin's key pair (to start another server on the same database) */
   adminKeys: Awaited<ReturnType<typeof generateSigningKey>>;
   /** the server process, for its memory (/proc/<pid>/status) */
@@ -44,6 +63,7 @@ export interface BenchServer {
 export async function startBenchServer(
   extraEnv: Record<string, string> = {},
   shared?: { dbUrl: string; admin: Awaited<ReturnType<typeof generateSigningKey>> },
+  build: Build = CURRENT,
 ): Promise<BenchServer> {
   // A fresh database, or (shared) another server on the database of a running one.
   const dbName = shared ? undefined : `cordon_bench_${randomBytes(4).toString('hex')}`;
@@ -56,7 +76,7 @@ export async function startBenchServer(
   };
   let child: SpawnedServer;
   try {
-    child = await spawnServer('dist/apps/api/src/main.js', '/health', {
+    child = await spawnServer(path.join(build.root, 'dist/apps/api/src/main.js'), '/health', {
       DATABASE_URL: db.toString(),
       CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk),
       LOG_LEVEL: 'warn',
@@ -76,6 +96,7 @@ export async function startBenchServer(
   };
   return {
     url,
+    build,
     pid: child.pid,
     adminKeys: admin,
     dbUrl: db.toString(),
@@ -102,7 +123,7 @@ export interface SpawnedServer {
 }
 
 /**
- * A compiled server script (relative to the project root) in its own process on a free port
+ * A compiled server script (relative to the project root, or absolute) in its own process on a free port
  * (PORT), with the flags `npm start` gives the service and BENCH_SERVER_NODE_ARGS (e.g.
  * --cpu-prof); resolves once `readyPath` answers 2xx.
  */
@@ -132,7 +153,7 @@ function freePort(): Promise<number> {
 async function spawnOnPort(script: string, readyPath: string, env: Record<string, string>, port: number): Promise<SpawnedServer> {
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = [...START_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [])];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve(ROOT, script)], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -163,3 +184,36 @@ export async function residentMiB(pid: number): Promise<number> {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status);
   return kb ? Number(kb[1]) / 1024 : Number.NaN;
 }
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 if it is gone. */
+async function processCpuSeconds(pid: string | number): Promise<{ comm: string; seconds: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return { comm: '', seconds: 0 };
+  // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux).
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+export interface CpuReading {
+  /** the API server process */
+  server: number;
+  /** every PostgreSQL process of this machine (the bench's databases are the only busy ones) */
+  postgres: number;
+}
+
+/** CPU seconds used so far by the server process and by PostgreSQL (a reading to subtract from a later one). */
+export async function cpuReading(serverPid: number): Promise<CpuReading> {
+  const { readdir } = await import('node:fs/promises');
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+  let postgres = 0;
+  for (const pid of pids) {
+    const p = await processCpuSeconds(pid);
+    if (p.comm === 'postgres') postgres += p.seconds;
+  }
+  return { server: (await processCpuSeconds(serverPid)).seconds, postgres };
+}
+
+/** CPU seconds used between two readings. */
+export const cpuUsed = (from: CpuReading, to: CpuReading): CpuReading => ({ server: to.server - from.server, postgres: Math.max(0, to.postgres - from.postgres) });
