@@ -11,7 +11,7 @@ import { Clock } from './common/clock.js';
 import { Notifications } from './common/notifications.js';
 import { CONFIG, LOGGER } from './common/tokens.js';
 import type { InFlight } from './common/in-flight.js';
-import { graphqlOptions } from './graphql.config.js';
+import { graphqlOptions } from './graphql/config.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuditLogModule } from './modules/audit/audit-log.module.js';
 import { MetricsService } from './modules/ops/metrics.service.js';

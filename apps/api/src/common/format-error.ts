@@ -66,6 +66,26 @@ export function literalArgumentPath(error: unknown): string | undefined {
  * INTERNAL_SERVER_ERROR.
  */
 export function errorFormatter(logger: Logger) {
+  const format = formatterOf(logger);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const out = format(formatted, error);
+    return SUGGESTION.test(out.message) ? { ...out, message: withoutSuggestions(out.message) } : out;
+  };
+}
+
+/** graphql-js's "Did you mean …?" hints (fields, arguments, types, enum values). */
+const SUGGESTION = /\s*Did you mean [^?]*\?/;
+
+/**
+ * A message without graphql-js's suggestions: they would tell a client the names of fields and
+ * enum values near the one it guessed (graphql-armor hid field suggestions only, and only over
+ * HTTP); the message still names what was wrong.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(new RegExp(SUGGESTION.source, 'g'), '');
+}
+
+function formatterOf(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const base = { locations: formatted.locations, path: formatted.path };
     const original = unwrapResolverError(error);

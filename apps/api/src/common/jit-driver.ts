@@ -218,9 +218,23 @@ export function jitGateway(schema: GraphQLSchema, max = PLANS_MAX): GatewayInter
   };
 }
 
-/** Nest's Apollo driver with execution by graphql-jit (subscriptions stay with graphql-js). */
+/** Options that build the subscription transport's options from the schema, once it exists. */
+export interface SubscriptionsFromSchema {
+  subscriptionsFor?: (schema: GraphQLSchema) => ApolloDriverConfig['subscriptions'];
+}
+
+/**
+ * Nest's Apollo driver with execution by graphql-jit (subscriptions stay with graphql-js), and
+ * the subscription transport's options built from the schema (`subscriptionsFor`): graphql-ws
+ * then checks documents against the same schema and rules as HTTP.
+ */
 @Injectable()
 export class JitApolloDriver extends ApolloDriver {
+  override async start(options: ApolloDriverConfig & SubscriptionsFromSchema): Promise<void> {
+    if (options.subscriptionsFor) options.subscriptions = options.subscriptionsFor(options.schema!);
+    await super.start(options);
+  }
+
   override async registerServer(options: ApolloDriverConfig): Promise<void> {
     // Apollo takes the executor from a gateway when given one (its schema option is then unused).
     await super.registerServer({ ...options, gateway: jitGateway(options.schema!) } as ApolloDriverConfig);
