@@ -23,7 +23,8 @@ async function seed(server: BenchServer, events: number): Promise<number> {
         `INSERT INTO audit_event (idx, at, action, actor_principal_id, actor_member_id, subject_id, subject_member_id, canonical, leaf_hash)
          SELECT n, '2026-01-01T00:00:00Z', 'bench.synthetic', NULL, NULL, NULL, NULL, t, sha256(decode('00', 'hex') || convert_to(t, 'UTF8'))
            FROM (SELECT n, '{"action":"bench.synthetic","actor":null,"at":"2026-01-01T00:00:00.000Z","data":{"n":' || n || '},"index":' || n ||
-                        ',"subject":null,"subjectMember":null,"v":1}' AS t
+                        ',"salt":"' || translate(rtrim(encode(sha256(convert_to(n::text || random()::text, 'UTF8')), 'base64'), '='), '+/', '-_') ||
+                        '","subject":null,"subjectMember":null,"v":2}' AS t
                    FROM generate_series($1::bigint, $2::bigint) AS n) s`,
         [from, to],
       );

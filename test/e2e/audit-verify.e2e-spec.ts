@@ -137,7 +137,7 @@ describe('cordon audit verify: tampering behind the service is detected (SPEC 6)
   it('an edited canonical text: the leaf hash no longer matches', async () => {
     const [row] = await superuserQuery<{ canonical: string }>(app.db, 'SELECT canonical FROM audit_event WHERE idx = 5');
     await tampered(
-      (c) => c.query(`UPDATE audit_event SET canonical = replace(canonical, '"v":1', '"v":2') WHERE idx = 5`),
+      (c) => c.query(`UPDATE audit_event SET canonical = replace(canonical, '"v":2', '"v":1') WHERE idx = 5`),
       (c) => c.query('UPDATE audit_event SET canonical = $1 WHERE idx = 5', [row.canonical]),
       () => expectCaught(5, /event 5: .*leaf_hash is not SHA-256/),
     );
@@ -162,6 +162,25 @@ describe('cordon audit verify: tampering behind the service is detected (SPEC 6)
         expect(report.problems.every((p) => p.index === index)).toBe(true);
       },
     );
+  });
+
+  it('an event stripped of its salt (or given a short one), leaf_hash recomputed: the event itself is named', async () => {
+    const index = 9;
+    const [row] = await superuserQuery<{ canonical: string; leaf_hash: Buffer }>(app.db, 'SELECT canonical, leaf_hash FROM audit_event WHERE idx = $1', [index]);
+    const { salt, ...event } = JSON.parse(row.canonical);
+    expect(salt).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const [forgedEvent, what] of [
+      [{ ...event, v: 1 }, /event 9: .*an unsalted \(v 1\) event after salted events/],
+      [{ ...event, salt: 'short' }, /event 9: .*canonical salt is not 256 bits of base64url/],
+      [event, /event 9: .*canonical members are not exactly action, actor, at, data, index, salt, subject, subjectMember, v/],
+    ] as const) {
+      const forged = canonicalize(forgedEvent)!;
+      await tampered(
+        (c) => c.query('UPDATE audit_event SET canonical = $2, leaf_hash = $3 WHERE idx = $1', [index, forged, leafHash(forged)]),
+        (c) => c.query('UPDATE audit_event SET canonical = $2, leaf_hash = $3 WHERE idx = $1', [index, row.canonical, row.leaf_hash]),
+        () => expectCaught(index, what),
+      );
+    }
   });
 
   it('a deleted event: the gap is named', async () => {

@@ -186,6 +186,22 @@ describe('screening (SPEC 5)', () => {
     expect(res.data!.screen).toMatchObject({ match: true, disputed: true, indicator: { id, status: 'DISPUTED' } });
   });
 
+  it('pads a bucket whose only real entry is DISPUTED with decoys that look the same in every field', async () => {
+    const address = nextAddress();
+    const id = await submit(coordinator, { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: address } });
+    expect((await app.gql(`mutation($id: ID!) { disputeIndicator(id: $id, reason: "ours") { id } }`, { id }, exchange.key)).errors).toBeUndefined();
+    const fp = createHash('sha256').update(`WALLET_ADDRESS|ethereum|${address.toLowerCase()}`).digest('hex');
+    const prefix = fp.slice(0, 8);
+    const plain = (await app.gql(PREFIX, { p: prefix }, outsider.key)).data!.screenByPrefix;
+    expect(plain).toEqual([{ fingerprint: fp, status: 'DISPUTED' }]);
+    const padded = (await app.gql(`query($p: String!) { screenByPrefix(prefix: $p, padTo: 40) { fingerprint status __typename } }`, { p: prefix }, outsider.key)).data!
+      .screenByPrefix as { fingerprint: string; status: string; __typename: string }[];
+    expect(padded).toHaveLength(40);
+    expect(padded).toContainEqual({ fingerprint: fp, status: 'DISPUTED', __typename: 'PrefixMatch' });
+    // Every entry has the shape and the status of the real one: nothing tells them apart.
+    for (const m of padded) expect(m).toEqual({ fingerprint: expect.stringMatching(new RegExp(`^${prefix}[0-9a-f]{56}$`)), status: 'DISPUTED', __typename: 'PrefixMatch' });
+  });
+
   it('answers a 10,000-input batch in input order; invalid items carry their error and never fail the batch', async () => {
     const inputs = Array.from({ length: 10_000 }, (_, i) => {
       if (i % 1000 === 7) return { kind: 'WALLET_ADDRESS', value: listedAddress };

@@ -114,11 +114,59 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
     expect(list.errors).toBeUndefined();
     const [after] = await superuserQuery<{ n: number; c: string }>(
       app.db,
-      `SELECT count(*)::int AS n, max(canonical) AS c FROM audit_event WHERE action = 'site.url.read'`,
+      `SELECT count(*) OVER ()::int AS n, canonical AS c FROM audit_event WHERE action = 'site.url.read' ORDER BY idx DESC LIMIT 1`,
     );
     expect(after.n).toBe(before.n + 1);
     expect(JSON.parse(after.c).data.sites.length).toBeGreaterThanOrEqual(5);
     expect(after.c).not.toContain('https://');
+  });
+
+  it('audits every read that yields a site URL, whichever field carries it: exactly one event per request', async () => {
+    const siteUrl = `https://read-${randomUUID().slice(0, 8)}.example/pay`;
+    const withSites = await statement(submitter.key, { iss: submitter.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() }, evidence: { sites: [siteUrl] } });
+    const submitted = await app.gql(`mutation($jws: String!) { submitStatement(jws: $jws) { indicator { id } statement { jws } } }`, { jws: withSites }, submitter.key);
+    expect(submitted.errors).toBeUndefined();
+    const id = submitted.data!.submitStatement.indicator.id;
+    const bare = await statement(submitter.key, { iss: submitter.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() }, evidence: { reference: 'no sites' } });
+    const bareId = (await app.gql(SUBMIT, { jws: bare }, submitter.key)).data!.submitStatement.indicator.id;
+    const [{ fingerprint }] = (await app.gql(READ, { id }, coordinator.key)).data!.indicator.sites;
+
+    const reads = async () =>
+      superuserQuery<{ actor: string; sites: string[] }>(
+        app.db,
+        `SELECT actor_principal_id AS actor, (canonical::jsonb -> 'data' -> 'sites') AS sites FROM audit_event WHERE action = 'site.url.read' ORDER BY idx`,
+      );
+    const cases: { name: string; query: string; vars: Record<string, unknown>; key: TestKey; principal: string; events: number }[] = [
+      { name: 'sites { url }', query: 'query($id: ID!) { indicator(id: $id) { sites { url } } }', vars: { id }, key: coordinator.key, principal: coordinator.principalId, events: 1 },
+      { name: 'statements { jws }', query: 'query($id: ID!) { indicator(id: $id) { statements { jws } } }', vars: { id }, key: coordinator.key, principal: coordinator.principalId, events: 1 },
+      {
+        name: 'both, twice, through aliases',
+        query: 'query($id: ID!) { a: indicator(id: $id) { sites { url } statements { jws } } b: indicator(id: $id) { statements { jws } sites { url } } }',
+        vars: { id },
+        key: coordinator.key,
+        principal: coordinator.principalId,
+        events: 1,
+      },
+      { name: 'the submitter’s colleague reading its own member’s JWS', query: 'query($id: ID!) { indicator(id: $id) { statements { jws } } }', vars: { id }, key: colleague.key, principal: colleague.principalId, events: 1 },
+      { name: 'a JWS that names no site', query: 'query($id: ID!) { indicator(id: $id) { statements { jws } } }', vars: { id: bareId }, key: coordinator.key, principal: coordinator.principalId, events: 0 },
+      { name: 'the fingerprint only', query: 'query($id: ID!) { indicator(id: $id) { sites { fingerprint } statements { sha256 } } }', vars: { id }, key: coordinator.key, principal: coordinator.principalId, events: 0 },
+      { name: 'another member (no JWS, no URL)', query: 'query($id: ID!) { indicator(id: $id) { sites { url } statements { jws } } }', vars: { id }, key: other.key, principal: other.principalId, events: 0 },
+    ];
+    for (const c of cases) {
+      const before = await reads();
+      const res = await app.gql(c.query, c.vars, c.key);
+      expect(res.errors).toBeUndefined();
+      const added = (await reads()).slice(before.length);
+      expect({ case: c.name, events: added.length }).toEqual({ case: c.name, events: c.events });
+      if (c.events > 0) expect(added[0]).toEqual({ actor: c.principal, sites: [fingerprint] });
+      // Whatever yields the URL is audited; nothing else does.
+      const text = JSON.stringify(res.data);
+      const inJws = [...text.matchAll(/"jws":"([^"]+)"/g)].some((m) => Buffer.from(m[1].split('.')[1], 'base64url').toString('utf8').includes(siteUrl));
+      expect({ case: c.name, carriesUrl: text.includes(siteUrl) || inJws }).toEqual({ case: c.name, carriesUrl: c.events > 0 });
+    }
+    // The submitter's own answer carried the JWS too: that read was audited as well.
+    const all = await reads();
+    expect(all.filter((r) => r.actor === submitter.principalId && r.sites.includes(fingerprint))).toHaveLength(1);
   });
 
   it('hides a restricted statement inside an indicator another member may see', async () => {

@@ -34,7 +34,7 @@ export async function openDatabase(
   config: CordonConfig,
   logger: Logger,
 ): Promise<{ dataSource: DataSource; url: string; close(): Promise<void> }> {
-  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase({ dataDir: config.dataDir, log: (m, x) => logger.info(x ?? {}, m) });
+  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase({ dataDir: config.dataDir, pgHome: config.pgHome, log: (m, x) => logger.info(x ?? {}, m) });
   try {
     const url = config.databaseUrl ?? (await embedded!.start());
     const dataSource = createDataSource({ url, entities: ENTITIES, poolSize: config.dbPoolSize });

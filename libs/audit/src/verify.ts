@@ -47,7 +47,16 @@ export interface VerifyOptions {
 export const MAX_PROBLEMS = 20;
 const DEFAULT_CHUNK = 10_000;
 const CHECKPOINT_PAGE = 1_000;
-const EVENT_KEYS = ['action', 'actor', 'at', 'data', 'index', 'subject', 'subjectMember', 'v'];
+/**
+ * An event's members by version: version 1 (the first events of logs begun before salts) and
+ * version 2, with `salt` — 256 random bits, base64url — so that a leaf hash reveals nothing to
+ * whoever cannot read the event. Once a log has a version-2 event, every later one must be too.
+ */
+const EVENT_KEYS: Record<number, string[]> = {
+  1: ['action', 'actor', 'at', 'data', 'index', 'subject', 'subjectMember', 'v'],
+  2: ['action', 'actor', 'at', 'data', 'index', 'salt', 'subject', 'subjectMember', 'v'],
+};
+const SALT = /^[A-Za-z0-9_-]{43}$/;
 
 type Client = pg.ClientBase;
 
@@ -103,7 +112,7 @@ function sameUuid(a: unknown, column: string | null): boolean {
 }
 
 /** What is wrong with one event row, beyond its position (empty when nothing is); `leaf` is SHA-256(0x00 || canonical). */
-function checkEvent(row: EventRow, leaf: Buffer): string[] {
+function checkEvent(row: EventRow, leaf: Buffer, salted: { since: number | null }): string[] {
   const issues: string[] = [];
   const idx = Number(row.idx);
   let event: unknown;
@@ -124,8 +133,15 @@ function checkEvent(row: EventRow, leaf: Buffer): string[] {
     if (!isObject(event)) {
       issues.push('canonical is not a JSON object');
     } else {
-      if (!hasExactKeys(event, EVENT_KEYS)) issues.push(`canonical members are not exactly ${EVENT_KEYS.join(', ')}`);
-      if (event.v !== 1) issues.push(`canonical v is ${JSON.stringify(event.v)}, not 1`);
+      const keys = typeof event.v === 'number' ? EVENT_KEYS[event.v] : undefined;
+      if (!keys) issues.push(`canonical v is ${JSON.stringify(event.v)}, not 1 or 2`);
+      else if (!hasExactKeys(event, keys)) issues.push(`canonical members are not exactly ${keys.join(', ')}`);
+      if (event.v === 2) {
+        if (typeof event.salt !== 'string' || !SALT.test(event.salt)) issues.push('canonical salt is not 256 bits of base64url');
+        salted.since ??= idx;
+      } else if (salted.since !== null) {
+        issues.push(`an unsalted (v 1) event after salted events (the first at ${salted.since})`);
+      }
       if (event.index !== idx) issues.push(`canonical index ${JSON.stringify(event.index)} differs from idx ${idx}`);
       const at = trimMicros(row.at);
       if (event.at !== at) issues.push(`canonical at ${JSON.stringify(event.at)} differs from the at column ${at}`);
@@ -312,6 +328,8 @@ async function verifyInSnapshot(client: Client, chunk: number, onProgress?: (che
   let expected = 0;
   /** leaf positions from here on are shifted by missing events */
   let shiftedFrom = Infinity;
+  /** the index of the first salted (v 2) event seen */
+  const salted: { since: number | null } = { since: null };
 
   const firstKnownBad = () => bad.reduce((a, b) => Math.min(a, b), Infinity);
 
@@ -401,7 +419,7 @@ async function verifyInSnapshot(client: Client, chunk: number, onProgress?: (che
       expected = idx + 1;
       // The tree is rebuilt over what the canonical bytes say, not over the stored leaf_hash.
       const leaf = leafHash(row.canonical);
-      const issues = checkEvent(row, leaf);
+      const issues = checkEvent(row, leaf, salted);
       if (issues.length > 0) {
         problems.add(idx, `event ${idx}: ${issues.join('; ')}`);
         leafBad = Math.min(leafBad, idx);

@@ -14,6 +14,8 @@ export interface CordonConfig {
   databaseUrl?: string;
   /** Where the embedded PostgreSQL keeps its cluster (CORDON_DATA_DIR, default ./data). */
   dataDir: string;
+  /** CORDON_PG_HOME: as root, where the embedded PostgreSQL goes when the postgres user cannot reach dataDir or node_modules. */
+  pgHome: string;
   /** Expected `aud` of every bearer token (CORDON_AUDIENCE, default cordon). */
   audience: string;
   /** Public JWK of the first administrator (CORDON_BOOTSTRAP_ADMIN_JWK), parsed JSON. */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     host,
     databaseUrl: databaseUrl(env),
     dataDir,
+    pgHome: path.resolve((env.CORDON_PG_HOME ?? '').trim() || '/var/lib/cordon'),
     audience,
     bootstrapAdminJwk: bootstrapJwk(env),
     exchangeKeyAlg: enumSetting(env, 'CORDON_EXCHANGE_KEY_ALG', ['ES256', 'EdDSA'] as const, 'EdDSA'),

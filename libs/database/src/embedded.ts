@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -40,6 +40,13 @@ export interface EmbeddedDatabaseOptions {
   /** CORDON_DATA_DIR: holds the cluster (pg/), its credentials and the lock file. */
   dataDir: string;
   database?: string;
+  /**
+   * CORDON_PG_HOME (default /var/lib/cordon): running as root, PostgreSQL runs as the `postgres`
+   * user; when that user cannot reach the binaries in node_modules or the data directory (a
+   * clone under a 0700 home such as /root), the binaries are copied to `<pgHome>/postgres-<version>`
+   * and the cluster kept in `<pgHome>/clusters/<id of the data directory>/pg`, owned by it.
+   */
+  pgHome?: string;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -82,11 +89,16 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** The default CORDON_PG_HOME. */
+export const DEFAULT_PG_HOME = '/var/lib/cordon';
+
 export class EmbeddedDatabase {
-  private readonly clusterDir: string;
+  private clusterDir: string;
   private readonly lockFile: string;
   private readonly credentialsFile: string;
-  private readonly logFile: string;
+  private logFile: string;
+  /** where the cluster is kept when not under the data directory (relocated: see pgHome) */
+  private relocated = false;
   private runAs: { uid: number; gid: number } | undefined;
   private bins: Binaries | undefined;
   private started = false;
@@ -110,7 +122,17 @@ export class EmbeddedDatabase {
     try {
       this.bins = await binaries();
       this.runAs = await this.postgresUser();
-      const credentials = await this.credentials();
+      if (this.runAs) await this.placeWhereReachable(this.runAs);
+      const { credentials, created } = await this.credentials();
+      if (created && this.relocated && (await exists(path.join(this.clusterDir, 'PG_VERSION')))) {
+        // A cluster kept for a data directory that has since lost its credentials (deleted and
+        // made again): it cannot be opened; set it aside rather than delete it.
+        const aside = `${path.dirname(this.clusterDir)}.orphaned-${Date.now()}`;
+        await fs.rename(path.dirname(this.clusterDir), aside);
+        await fs.mkdir(path.dirname(this.clusterDir), { recursive: true, mode: 0o700 });
+        await fs.chown(path.dirname(this.clusterDir), this.runAs!.uid, this.runAs!.gid);
+        this.log('a cluster without credentials in the data directory was set aside', { dataDir: this.options.dataDir, aside });
+      }
       if (!(await exists(path.join(this.clusterDir, 'PG_VERSION')))) {
         await this.initdb(credentials);
       }
@@ -214,13 +236,57 @@ export class EmbeddedDatabase {
     return ids;
   }
 
-  private async credentials(): Promise<Credentials> {
+  private async credentials(): Promise<{ credentials: Credentials; created: boolean }> {
     if (await exists(this.credentialsFile)) {
-      return JSON.parse(await fs.readFile(this.credentialsFile, 'utf8')) as Credentials;
+      return { credentials: JSON.parse(await fs.readFile(this.credentialsFile, 'utf8')) as Credentials, created: false };
     }
     const credentials = { user: 'cordon', password: randomBytes(24).toString('base64url') };
     await fs.writeFile(this.credentialsFile, JSON.stringify(credentials), { mode: 0o600, flag: 'wx' });
-    return credentials;
+    return { credentials, created: true };
+  }
+
+  /**
+   * Running as root, PostgreSQL runs as the `postgres` user, who must reach its binaries and its
+   * cluster. Under a private home (a 0700 /root) it reaches neither node_modules nor ./data: then
+   * the binaries are copied to `<pgHome>/postgres-<version>` (root-owned, world-readable) and the
+   * cluster kept in `<pgHome>/clusters/<id>/pg` (owned by postgres, 0700), where `<id>` is derived
+   * from the data directory's real path; the data directory keeps the credentials, the lock and
+   * `cluster.json` saying where the cluster is. The log says so at every start.
+   */
+  private async placeWhereReachable(user: { uid: number; gid: number }): Promise<void> {
+    const reaches = (file: string) => spawnSync('test', ['-x', file], { uid: user.uid, gid: user.gid }).status === 0;
+    const binsReachable = reaches(this.bins!.postgres);
+    const dataReachable = reaches(path.dirname(path.resolve(this.options.dataDir)));
+    if (binsReachable && dataReachable) return;
+    const home = path.resolve(this.options.pgHome ?? DEFAULT_PG_HOME);
+    const unreachable = [...(binsReachable ? [] : [path.dirname(this.bins!.postgres)]), ...(dataReachable ? [] : [this.options.dataDir])];
+    try {
+      await fs.mkdir(home, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new EmbeddedDatabaseError(
+        `PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}; creating ${home} for it failed (${(err as Error).message}): set CORDON_PG_HOME to a directory it can reach, or CORDON_DATA_DIR, or DATABASE_URL`,
+      );
+    }
+    if (!reaches(home)) {
+      throw new EmbeddedDatabaseError(
+        `PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}, nor ${home}: set CORDON_PG_HOME to a directory it can reach (every directory above it searchable: chmod o+x), or DATABASE_URL`,
+      );
+    }
+    if (!binsReachable) this.bins = await copyBinaries(this.bins!, home);
+    if (!dataReachable) {
+      const real = await fs.realpath(this.options.dataDir);
+      const id = createHash('sha256').update(real).digest('hex').slice(0, 16);
+      const base = path.join(home, 'clusters', id);
+      await fs.mkdir(path.join(home, 'clusters'), { recursive: true, mode: 0o755 });
+      await fs.mkdir(base, { recursive: true, mode: 0o700 });
+      await fs.chown(base, user.uid, user.gid);
+      this.clusterDir = path.join(base, 'pg');
+      this.logFile = path.join(base, 'postgres.log');
+      this.relocated = true;
+    }
+    const where = { binaries: path.dirname(path.dirname(this.bins!.postgres)), clusterDir: this.clusterDir, log: this.logFile };
+    await fs.writeFile(path.join(this.options.dataDir, 'cluster.json'), JSON.stringify({ ...where, dataDir: this.options.dataDir }, null, 2), { mode: 0o600 });
+    this.log(`PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}: its binaries are kept in ${where.binaries}, its cluster in ${where.clusterDir} (CORDON_PG_HOME)`, where);
   }
 
   private async initdb(credentials: Credentials): Promise<void> {
@@ -230,7 +296,8 @@ export class EmbeddedDatabase {
     await fs.writeFile(pwFile, `${credentials.password}\n`, { mode: 0o600 });
     try {
       if (this.runAs) {
-        await fs.chown(this.options.dataDir, this.runAs.uid, this.runAs.gid);
+        // The cluster's parent (the data directory, or its place under CORDON_PG_HOME) holds the log.
+        await fs.chown(path.dirname(this.clusterDir), this.runAs.uid, this.runAs.gid);
         await fs.chown(this.clusterDir, this.runAs.uid, this.runAs.gid);
         await fs.chown(pwFile, this.runAs.uid, this.runAs.gid);
       }
@@ -274,4 +341,43 @@ export class EmbeddedDatabase {
       throw new EmbeddedDatabaseError(`${path.basename(file)} ${args[0]} failed: ${detail} (log: ${this.logFile})`);
     }
   }
+}
+
+/**
+ * The package's binaries, libraries and share files copied to `<home>/postgres-<version>`
+ * (once; root-owned, readable and searchable by everyone), for a `postgres` user who cannot reach
+ * node_modules. Copied under a temporary name and renamed, so a copy cut short is never used.
+ */
+async function copyBinaries(bins: Binaries, home: string): Promise<Binaries> {
+  const native = path.dirname(path.dirname(bins.postgres));
+  let version = 'unknown';
+  try {
+    version = (JSON.parse(await fs.readFile(path.join(native, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // the version only names the copy
+  }
+  const target = path.join(home, `postgres-${version}`);
+  const at = (dir: string): Binaries => ({
+    initdb: path.join(dir, 'bin', path.basename(bins.initdb)),
+    pg_ctl: path.join(dir, 'bin', path.basename(bins.pg_ctl)),
+    postgres: path.join(dir, 'bin', path.basename(bins.postgres)),
+  });
+  if (await exists(at(target).postgres)) return at(target);
+  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+  await fs.cp(native, temporary, { recursive: true, verbatimSymlinks: true });
+  const open = async (dir: string): Promise<void> => {
+    await fs.chmod(dir, 0o755);
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) await open(file);
+      else if (entry.isFile()) await fs.chmod(file, ((await fs.stat(file)).mode & 0o111) !== 0 ? 0o755 : 0o644);
+    }
+  };
+  await open(temporary);
+  await fs.rename(temporary, target).catch(async (err) => {
+    // Another process copied them first: use that copy.
+    await fs.rm(temporary, { recursive: true, force: true });
+    if (!(await exists(at(target).postgres))) throw err;
+  });
+  return at(target);
 }

@@ -2,6 +2,13 @@ import canonicalize from 'canonicalize';
 
 /** What an audit event says, before it has an index. */
 export interface AuditEventBody {
+  /**
+   * 256 random bits (base64url, 43 characters), unique to the event: its leaf hash is then a
+   * commitment that reveals nothing to whoever cannot read the event — without it, a leaf of a
+   * screening call (action, actor, millisecond time, fingerprints, index) could be confirmed by
+   * hashing guesses. Readable with the event, by those who may read it.
+   */
+  salt: string;
   at: string;
   action: string;
   actor: { principal: string; member: string } | null;
@@ -43,15 +50,18 @@ export function canonicalJson(value: unknown): string {
 
 const json = canonicalJson;
 
+/** The version of events with a salt; version 1 (before) had none. */
+export const EVENT_VERSION = 2;
+
 /**
  * The event's RFC 8785 canonical JSON, cut where its index goes: `before + index + after` is
- * exactly `canonicalize({ v: 1, index, at, action, actor, subject, subjectMember, data })`
- * (members in RFC 8785 order: action, actor, at, data, index, subject, subjectMember, v). So the
- * database can fill in the index it assigns and hash the bytes in the same statement.
+ * exactly `canonicalize({ v: 2, index, salt, at, action, actor, subject, subjectMember, data })`
+ * (members in RFC 8785 order: action, actor, at, data, index, salt, subject, subjectMember, v). So
+ * the database can fill in the index it assigns and hash the bytes in the same statement.
  */
 export function canonicalParts(event: AuditEventBody): { before: string; after: string } {
   return {
     before: `{"action":${json(event.action)},"actor":${json(event.actor)},"at":${json(event.at)},"data":${json(event.data)},"index":`,
-    after: `,"subject":${json(event.subject)},"subjectMember":${json(event.subjectMember)},"v":1}`,
+    after: `,"salt":${json(event.salt)},"subject":${json(event.subject)},"subjectMember":${json(event.subjectMember)},"v":${EVENT_VERSION}}`,
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.js';
@@ -84,9 +85,11 @@ export class AuditService {
     select?: (firstParam: number) => { sql: string; params: unknown[] },
   ): Promise<{ recorded: RecordedEvent[]; rows: T[] }> {
     const at = this.clock.now().toISOString();
-    const rows = events.map((event) => {
+    const salts = randomBytes(SALT_BYTES * events.length);
+    const rows = events.map((event, i) => {
       const actor = event.actor ? { principal: event.actor.principalId, member: event.actor.memberId } : null;
-      const parts = canonicalParts({ at, action: event.action, actor, subject: event.subjectId ?? null, subjectMember: event.subjectMemberId ?? null, data: event.data });
+      const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES).toString('base64url');
+      const parts = canonicalParts({ salt, at, action: event.action, actor, subject: event.subjectId ?? null, subjectMember: event.subjectMemberId ?? null, data: event.data });
       return { event, actor, ...parts };
     });
     const params: unknown[] = [
@@ -140,6 +143,9 @@ export class AuditService {
   private readonly prepared = preparedRunner(this.dataSource);
   private readonly alone = new GroupCommit<AuditEventInput, RecordedEvent>(MAX_GROUP, (events) => this.append(this.prepared, events));
 }
+
+/** Random bytes of an event's salt (audit-canonical.ts): 256 bits. */
+const SALT_BYTES = 32;
 
 /** Most events written together by one group commit. */
 const MAX_GROUP = 500;

@@ -42,6 +42,8 @@ export interface StatementRow {
   receipt: string | null;
   audit_index: string | null;
   status: StatementStatus;
+  /** the fingerprints of the reported sites its evidence names (their URLs are in the JWS) */
+  site_fingerprints: string[];
 }
 
 export interface SiteRow {

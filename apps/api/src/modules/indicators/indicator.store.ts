@@ -261,7 +261,8 @@ export class IndicatorStore {
     return (await this.dataSource.query(
       `SELECT s.id, s.indicator_id, s.issuer_principal_id, s.issuer_member_id, s.kid, s.jti, s.jws, s.sha256, s.issued_at,
               s.expires_at, s.category, s.confidence, s.tlp, s.share_with, s.received_at, r.receipt, r.audit_index::text AS audit_index,
-              ${rankToStatusSql(effectiveRankSql('st.status', 's.expires_at'))} AS status
+              ${rankToStatusSql(effectiveRankSql('st.status', 's.expires_at'))} AS status,
+              ARRAY(SELECT ss.fingerprint FROM statement_site ss WHERE ss.statement_id = s.id ORDER BY ss.position) AS site_fingerprints
          FROM statement s JOIN statement_receipt r ON r.statement_id = s.id JOIN statement_state st ON st.statement_id = s.id
         WHERE ${where} AND ${visible}
         ORDER BY s.received_at, s.id`,

@@ -141,12 +141,18 @@ export class StatementFieldsResolver {
   constructor(
     private readonly principalService: PrincipalsService,
     private readonly memberService: MembersService,
+    private readonly audit: AuditService,
   ) {}
 
-  @ResolveField(() => String, { nullable: true, description: 'The exact JWS received; null unless your own member’s or you are a coordinator.' })
+  @ResolveField(() => String, {
+    nullable: true,
+    description: 'The exact JWS received; null unless your own member’s or you are a coordinator. It carries the evidence’s site URLs: each read of one that names sites is audited (site.url.read).',
+  })
   @Authenticated()
-  jws(@CurrentCaller() caller: Caller, @Parent() statement: StatementObject): string | null {
-    return statement.row.issuer_member_id === caller.memberId || isCoordinator(caller) ? statement.row.jws : null;
+  async jws(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<string | null> {
+    if (statement.row.issuer_member_id !== caller.memberId && !isCoordinator(caller)) return null;
+    await recordSiteUrlRead(this.audit, req, caller, statement.row.site_fingerprints);
+    return statement.row.jws;
   }
 
   @ResolveField(() => String, { nullable: true, description: 'The exchange’s receipt; null unless your own member’s or you are a coordinator.' })
@@ -179,12 +185,22 @@ export class ReportedSiteResolver {
   @Authenticated()
   async url(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() site: ReportedSiteObject): Promise<string | null> {
     if (!isCoordinator(caller)) return null;
-    // One audit event per request, listing every site whose URL was read.
-    const loader = requestLoader<string, string>(req, 'site-url-read', async (fingerprints) => {
-      await this.audit.recordAlone({ action: 'site.url.read', actor: caller, subjectId: null, data: { sites: [...new Set(fingerprints)] } });
-      return [...fingerprints];
-    });
-    await loader.load(site.fingerprint);
+    await recordSiteUrlRead(this.audit, req, caller, [site.fingerprint]);
     return site.rawUrl;
   }
+}
+
+/**
+ * Every read that yields a reported site's URL — `ReportedSite.url`, or a `Statement.jws` whose
+ * evidence names sites — is audited: one `site.url.read` event per request, listing every site
+ * read through any of those fields, written before the answer leaves.
+ */
+async function recordSiteUrlRead(audit: AuditService, req: Req, caller: Caller, fingerprints: readonly string[]): Promise<void> {
+  if (fingerprints.length === 0) return;
+  const loader = requestLoader<string, string>(req, 'site-url-read', async (read) => {
+    await audit.recordAlone({ action: 'site.url.read', actor: caller, subjectId: null, data: { sites: [...new Set(read)] } });
+    return [...read];
+  });
+  // load, not loadMany: loadMany resolves with the errors in place, and a failed write must fail the read.
+  await Promise.all(fingerprints.map((f) => loader.load(f)));
 }

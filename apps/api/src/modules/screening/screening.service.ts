@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type MatchVia, matchKeys, parse } from '@app/canonical';
 import { DataSource } from 'typeorm';
@@ -24,14 +24,19 @@ const MAX_GROUP = 200;
 export const MAX_PAD = 1000;
 
 /**
- * Pads a prefix bucket with decoys: the prefix followed by random hex, status ACTIVE, sorted in
- * with the real ones, so the answer's size (and position of anything in it) tells an observer
- * nothing. A decoy equals a real fingerprint only with probability 2^-(256 - 4 × prefix length):
- * a client that compares its own fingerprint with the list can ignore them without looking.
+ * Pads a prefix bucket with decoys: the prefix followed by random hex, sorted in with the real
+ * ones, so the answer's size (and position of anything in it) tells an observer nothing. Each
+ * decoy's status is that of a real entry of the same answer drawn at random (ACTIVE when there is
+ * none), so no field singles a real entry out: a lone DISPUTED entry among ACTIVE decoys would.
+ * A decoy equals a real fingerprint only with probability 2^-(256 - 4 × prefix length): a client
+ * that compares its own fingerprint with the list can ignore them without looking.
  */
-function pad(rows: { fingerprint: string; status: string }[], prefix: string, size: number): { fingerprint: string; status: string }[] {
+export function pad(rows: { fingerprint: string; status: string }[], prefix: string, size: number): { fingerprint: string; status: string }[] {
   const out = [...rows];
-  while (out.length < size) out.push({ fingerprint: prefix + randomBytes(32).toString('hex').slice(prefix.length), status: 'ACTIVE' });
+  while (out.length < size) {
+    const status = rows.length > 0 ? rows[randomInt(rows.length)].status : 'ACTIVE';
+    out.push({ fingerprint: prefix + randomBytes(32).toString('hex').slice(prefix.length), status });
+  }
   return out.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
 }
 const FINGERPRINT = /^[0-9a-fA-F]{64}$/;
