@@ -117,12 +117,14 @@ describe('cordon CLI (compiled, as a user runs it)', () => {
     expect(first.stderr).toContain('screened 10/25');
     expect(first.stderr).toContain('done: 25 screened, 3 matches');
     const lines = readFileSync(output, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(26);
-    expect(lines[0]).toBe('input,network,valid,error,match,matchedVia,indicatorId,status');
-    expect(lines[4]).toMatch(/,true,,true,EXACT,[0-9a-f-]{36},ACTIVE$/);
-    expect(lines[6]).toMatch(/^not-an-address,ethereum,false,/);
+    expect(lines).toHaveLength(27);
+    // The first line proves which input the results are for (size and SHA-256), so a resume can check it.
+    expect(lines[0]).toBe(`# cordon screen input-bytes=${statSync(input).size} input-sha256=${createHash('sha256').update(readFileSync(input)).digest('hex')}`);
+    expect(lines[1]).toBe('input,network,valid,error,match,matchedVia,indicatorId,status');
+    expect(lines[5]).toMatch(/,true,,true,EXACT,[0-9a-f-]{36},ACTIVE$/);
+    expect(lines[7]).toMatch(/^not-an-address,ethereum,false,/);
     // Interrupted after 12 rows: the next run screens only the rest.
-    writeFileSync(output, lines.slice(0, 13).join('\n') + '\n');
+    writeFileSync(output, lines.slice(0, 14).join('\n') + '\n');
     const resumed = await cordon(args);
     expect(resumed.stderr).toContain('resuming: 12 of 25');
     expect(resumed.stderr).toContain('done: 13 screened, 2 matches, 12 from an earlier run');

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { parse } from '@app/canonical';
+import { ReceiptError, StatementRefusal, validateClaims, verifyReceipt } from '@app/statements';
 import { auditMonitor } from './audit-monitor.js';
 import { auditVerify } from './audit-verify.js';
+import { ResumeError } from './resumable.js';
 import { type ScreenRow, screenFile } from './screen-file.js';
+import { CSV_COLUMNS, submitFile } from './submit.js';
 import { type ChangePage, sync } from './sync.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -13,8 +17,10 @@ import {
   parsePrivateJwk,
   type PrivateJwk,
   publicPart,
+  type PublicJwk,
   signBearerToken,
   type SigningAlg,
+  signStatement,
 } from '@app/signing';
 
 /**
@@ -156,6 +162,150 @@ program
     process.stdout.write(JSON.stringify(data, null, 2) + '\n');
   });
 
+/** A resumable file job; a refused resume (another input, another tool's file) is a clear error, exit 1. */
+async function runResumable<T>(job: () => Promise<T>): Promise<T> {
+  try {
+    return await job();
+  } catch (err) {
+    if (err instanceof ResumeError) fail(err.message);
+    throw err;
+  }
+}
+
+/** The caller's own principal id (the `iss` of its statements), from `me`. */
+async function ownPrincipalId(opts: ApiOptions): Promise<string> {
+  return ((await callGraphql(opts, '{ me { id } }')) as { me: { id: string } }).me.id;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+program
+  .command('sign')
+  .description('sign one statement (SPEC 4) with your key: claims from flags and/or a JSON file; the compact JWS on stdout')
+  .option('--claims <file>', 'a JSON file with the claims (indicator, category, confidence, tlp, shareWith, evidence, exp, jti); flags override')
+  .option('--kind <kind>', 'indicator kind: WALLET_ADDRESS, MERCHANT_ID, DOMAIN or URL')
+  .option('--network <network>', 'wallet network (bitcoin, ethereum, …)')
+  .option('--value <value>', 'the indicator value')
+  .option('--category <category>', 'e.g. CSAM_COMMERCIAL')
+  .option('--confidence <n>', '0 to 100')
+  .addOption(new Option('--tlp <tlp>', 'who may see it').choices(['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED']))
+  .option('--share-with <memberId>', 'a member id the statement is shared with (repeat for more)', collect)
+  .option('--site <url>', 'a reported website in the evidence (repeat for more)', collect)
+  .option('--reference <text>', 'your case reference (evidence.reference)')
+  .option('--observed-at <time>', 'when it was observed, RFC 3339 (evidence.observedAt)')
+  .option('--exp <time>', 'after this (RFC 3339 or epoch seconds) the statement supports nothing')
+  .option('--jti <id>', 'unique per issuer (default: a new UUID)')
+  .option('--iss <principalId>', 'your principal id (default: asked of the service with `me`)')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions & Record<string, unknown>) => {
+    let claims: Record<string, unknown> = {};
+    if (typeof opts.claims === 'string') {
+      try {
+        claims = JSON.parse(await fs.readFile(opts.claims, 'utf8')) as Record<string, unknown>;
+      } catch (err) {
+        fail(`--claims ${opts.claims}: ${(err as NodeJS.ErrnoException).code ?? 'not valid JSON'}`);
+      }
+    }
+    const indicator = { ...((claims.indicator as Record<string, unknown> | undefined) ?? {}) };
+    if (opts.kind) indicator.kind = opts.kind;
+    if (opts.network) indicator.network = opts.network;
+    if (opts.value) indicator.value = opts.value;
+    const evidence = { ...((claims.evidence as Record<string, unknown> | undefined) ?? {}) };
+    if (opts.site) evidence.sites = opts.site;
+    if (opts.reference) evidence.reference = opts.reference;
+    if (opts.observedAt) evidence.observedAt = opts.observedAt;
+    const time = (v: unknown) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'string' ? Math.floor(Date.parse(v) / 1000) : v);
+    const now = Math.floor(Date.now() / 1000);
+    const full: Record<string, unknown> = {
+      ...claims,
+      indicator,
+      ...(Object.keys(evidence).length > 0 ? { evidence } : {}),
+      ...(opts.category ? { category: opts.category } : {}),
+      ...(opts.confidence !== undefined ? { confidence: Number(opts.confidence) } : {}),
+      ...(opts.tlp ? { tlp: opts.tlp } : {}),
+      ...(opts.shareWith ? { shareWith: opts.shareWith } : {}),
+      ...(opts.exp !== undefined ? { exp: time(opts.exp) } : claims.exp !== undefined ? { exp: time(claims.exp) } : {}),
+      jti: (opts.jti as string | undefined) ?? (claims.jti as string | undefined) ?? randomUUID(),
+      iss: (opts.iss as string | undefined) ?? (claims.iss as string | undefined) ?? (await ownPrincipalId(opts)),
+      iat: now,
+    };
+    // The service's own claim rules, here first: a bad claim is named before anything is signed.
+    try {
+      validateClaims(full, now);
+    } catch (err) {
+      if (err instanceof StatementRefusal) fail(`${err.code}: ${err.message}`);
+      throw err;
+    }
+    process.stdout.write((await signStatement((await readKey(opts.key)) as unknown as Parameters<typeof signStatement>[0], full)) + '\n');
+  });
+
+program
+  .command('submit')
+  .description('sign statements from a CSV (header row) or NDJSON file with your key and submit them in batches; one outcome per row to --out; resumable, never submits a row twice')
+  .requiredOption('--in <file>', `statements: CSV with a header (${CSV_COLUMNS.join(', ')}; sites and share_with separated by | or spaces) or NDJSON claims`)
+  .requiredOption('--out <file>', 'outcomes CSV (line, jti, ok, code, error, indicator_id, statement_id, receipt); an interrupted run resumes; the signed statements are kept beside it in <out>.jws')
+  .option('--category <category>', 'category of rows that give none')
+  .option('--confidence <n>', 'confidence of rows that give none')
+  .addOption(new Option('--tlp <tlp>', 'TLP of rows that give none').choices(['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED']))
+  .addOption(new Option('--batch <n>', 'statements per submitStatements call (at most the service\'s CORDON_MAX_SUBMIT_BATCH)').env('CORDON_MAX_SUBMIT_BATCH').argParser(positiveInt).default(1000))
+  .option('--iss <principalId>', 'your principal id (default: asked of the service with `me`)')
+  .addOption(keyOption())
+  .addOption(urlOption())
+  .addOption(audienceOption())
+  .action(async (opts: ApiOptions & { in: string; out: string; category?: string; confidence?: string; tlp?: string; batch: number; iss?: string }) => {
+    const key = await readKey(opts.key);
+    const iss = opts.iss ?? (await ownPrincipalId(opts));
+    const mutation = 'mutation($jws: [String!]!) { submitStatements(jws: $jws) { ok code error result { receipt indicator { id } statement { id } } } }';
+    const result = await runResumable(() =>
+      submitFile({
+        input: opts.in,
+        output: opts.out,
+        iss,
+        key,
+        batch: opts.batch,
+        defaults: { category: opts.category, confidence: opts.confidence === undefined ? undefined : Number(opts.confidence), tlp: opts.tlp },
+        tty: Boolean(process.stderr.isTTY),
+        log: (line) => process.stderr.write(line + '\n'),
+        submit: async (jws) => ((await callGraphql(opts, mutation, { jws })) as { submitStatements: Awaited<ReturnType<Parameters<typeof submitFile>[0]['submit']>> }).submitStatements,
+      }),
+    );
+    const byCode = Object.entries(result.codes).map(([code, n]) => `${code} ${n}`).join(', ');
+    process.stderr.write(`done: ${result.accepted} accepted, ${result.refused} refused${byCode ? ` (${byCode})` : ''}${result.skipped ? `; ${result.skipped} from an earlier run` : ''}; outcomes in ${opts.out}\n`);
+    // Exit 3 when any row was refused (its outcome line says why), 0 when all were accepted.
+    process.exitCode = result.refused > 0 ? 3 : 0;
+  });
+
+const receipt = program.command('receipt').description('the exchange’s receipts for accepted statements (SPEC 4)');
+receipt
+  .command('verify')
+  .description('check a receipt offline against the exchange’s JWKS (and, given the statement, that it is that statement’s)')
+  .argument('<receipt>', 'the receipt JWS, or @file')
+  .requiredOption('--jwks <file|url>', 'the exchange’s keys: a saved copy of /.well-known/jwks.json, or its URL')
+  .option('--statement <jws>', 'the statement JWS it should be for, or @file')
+  .action(async (receiptArg: string, opts: { jwks: string; statement?: string }) => {
+    const read = async (v: string) => (v.startsWith('@') ? (await fs.readFile(v.slice(1), 'utf8')).trim() : v.trim());
+    let keys: PublicJwk[];
+    try {
+      const text = /^https?:\/\//.test(opts.jwks) ? await (await fetch(opts.jwks)).text() : await fs.readFile(opts.jwks, 'utf8');
+      keys = (JSON.parse(text) as { keys: PublicJwk[] }).keys;
+      if (!Array.isArray(keys)) throw new Error('no keys');
+    } catch (err) {
+      fail(`--jwks ${opts.jwks}: not a JWKS (${(err as Error).message})`);
+    }
+    try {
+      const claims = await verifyReceipt(await read(receiptArg), keys, opts.statement === undefined ? undefined : await read(opts.statement));
+      process.stdout.write(JSON.stringify({ valid: true, ...claims }, null, 2) + '\n');
+    } catch (err) {
+      if (err instanceof ReceiptError) {
+        process.stdout.write(JSON.stringify({ valid: false, reason: err.message }, null, 2) + '\n');
+        process.exit(1);
+      }
+      throw err;
+    }
+  });
+
 program
   .command('screen')
   .description('screen a file of values (one a line, or value,network) in batches; results to a CSV, resumable')
@@ -169,7 +319,7 @@ program
   .addOption(audienceOption())
   .action(async (opts: ApiOptions & { in: string; out: string; kind: string; network?: string; batch: number }) => {
     const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input valid error match matchedVia indicator { id status } } }';
-    const result = await screenFile({
+    const result = await runResumable(() => screenFile({
       input: opts.in,
       output: opts.out,
       kind: opts.kind,
@@ -178,7 +328,7 @@ program
       tty: Boolean(process.stderr.isTTY),
       log: (line) => process.stderr.write(line + '\n'),
       screenBatch: async (inputs) => ((await callGraphql(opts, query, { inputs })) as { screenBatch: ScreenRow[] }).screenBatch,
-    });
+    }));
     process.stderr.write(`done: ${result.screened} screened, ${result.matches} matches${result.skipped ? `, ${result.skipped} from an earlier run` : ''}\n`);
   });
 

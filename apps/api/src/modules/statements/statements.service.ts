@@ -23,7 +23,7 @@ import { MembersService } from '../members/members.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { PrincipalsService, type SigningKey } from '../principals/principals.service.js';
 import { StatementRepository } from './statement.repository.js';
-import { isStorableJti, type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from './statement-claims.js';
+import { isStorableJti, RECEIPT_TYP, type ReceiptClaims, type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from '@app/statements';
 
 const STORABLE_ISS = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -47,14 +47,6 @@ interface Item {
 }
 
 /** Receipt payload (SPEC 4), signed by the exchange key. */
-export interface ReceiptClaims {
-  statementSha256: string;
-  indicatorId: string;
-  acceptedAt: string;
-  auditIndex: number;
-}
-
-export const RECEIPT_TYP = 'cordon-receipt+jwt';
 
 function refuse(item: Item, code: StatementRefusalCode, error: string): void {
   if (!item.refusal) item.refusal = { code, error };
