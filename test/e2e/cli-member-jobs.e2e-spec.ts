@@ -232,9 +232,18 @@ describe('members do their jobs with the CLI alone (issue 18)', () => {
     for (let attempt = 0; ; attempt++) {
       const child = spawn(process.execPath, [CLI, 'screen', ...base, '--out', killed], { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const timer = attempt < 5 ? setTimeout(() => child.kill('SIGKILL'), 300 + Math.floor(Math.random() * 1200)) : undefined;
+      // Killed once it has written a random number of rows (on a busy machine a fixed delay may
+      // fall before the first row): a run cut off part-way, at a point nobody chose.
+      const target = 10 + Math.floor(Math.random() * 270);
+      const written = () => (existsSync(killed) ? readFileSync(killed, 'utf8').split('\n').length - 3 : 0);
+      const timer =
+        attempt < 5
+          ? setInterval(() => {
+              if (written() >= target) child.kill('SIGKILL');
+            }, 5)
+          : undefined;
       const code = await exited;
-      clearTimeout(timer);
+      clearInterval(timer);
       if (code === 0) break;
       rowsAtKill.push(existsSync(killed) ? readFileSync(killed, 'utf8').split('\n').length - 3 : 0);
     }

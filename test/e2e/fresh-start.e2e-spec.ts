@@ -49,29 +49,53 @@ describe('a fresh clone under a private (0700) home directory, as root', () => {
         await fs.chmod(path.join(clone, '.ci/run'), 0o755).catch(() => undefined);
         await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, timeout: 300_000, maxBuffer: 64 << 20 });
 
-        const port = await freePort();
-        let output = '';
-        child = spawn('npm', ['start'], {
-          cwd: clone,
-          detached: true,
-          env: { PATH: process.env.PATH ?? '', HOME: home, PORT: String(port), CORDON_PG_HOME: pgHome, LOG_LEVEL: 'info' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        child.stdout!.on('data', (d) => (output += d));
-        child.stderr!.on('data', (d) => (output += d));
-        const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
-        let health: { status: number; body: unknown } | undefined;
-        for (let i = 0; i < 1800 && !health; i++) {
-          if (child.exitCode !== null) break;
-          const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-          if (res) health = { status: res.status, body: await res.json() };
-          else await new Promise((r) => setTimeout(r, 100));
-        }
-        expect({ health, output: health ? '' : output.slice(-3000) }).toEqual({ health: { status: 200, body: { status: 'ok' } }, output: '' });
+        /** `npm start` (or the built server directly), as a user runs it, until /health answers. */
+        const start = async (command: string[], extraEnv: Record<string, string>) => {
+          const port = await freePort();
+          let output = '';
+          const proc = spawn(command[0], command.slice(1), {
+            cwd: clone,
+            detached: true,
+            env: { PATH: process.env.PATH ?? '', HOME: home, PORT: String(port), LOG_LEVEL: 'info', ...extraEnv },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          child = proc;
+          proc.stdout!.on('data', (d) => (output += d));
+          proc.stderr!.on('data', (d) => (output += d));
+          const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+          let health: { status: number; body: unknown } | undefined;
+          for (let i = 0; i < 1800 && !health; i++) {
+            if (proc.exitCode !== null) break;
+            const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+            if (res) health = { status: res.status, body: await res.json() };
+            else await new Promise((r) => setTimeout(r, 100));
+          }
+          expect({ health, output: health ? '' : output.slice(-3000) }).toEqual({ health: { status: 200, body: { status: 'ok' } }, output: '' });
+          const jwks = await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json();
+          // Stopped as Ctrl-C would: the whole process group gets SIGTERM; the server stops PostgreSQL.
+          const stop = async () => {
+            process.kill(-proc.pid!, 'SIGTERM');
+            await exited;
+            const groupAlive = () => {
+              try {
+                process.kill(-proc.pid!, 0);
+                return true;
+              } catch {
+                return false;
+              }
+            };
+            for (let i = 0; i < 600 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 100));
+            expect(groupAlive()).toBe(false);
+            child = undefined;
+            return output;
+          };
+          return { jwks, stop, output: () => output };
+        };
 
+        const first = await start(['npm', 'start'], { CORDON_PG_HOME: pgHome });
         // The log names where PostgreSQL's binaries and cluster are kept, and why.
-        expect(output).toMatch(/cannot reach/);
-        expect(output).toContain(pgHome);
+        expect(first.output()).toMatch(/cannot reach/);
+        expect(first.output()).toContain(pgHome);
         // ./data keeps the credentials and the lock; the cluster lives where the postgres user can reach it.
         const dataDir = path.join(clone, 'data');
         const cluster = JSON.parse(await fs.readFile(path.join(dataDir, 'cluster.json'), 'utf8')) as { clusterDir: string; binaries: string };
@@ -79,23 +103,18 @@ describe('a fresh clone under a private (0700) home directory, as root', () => {
         expect(await fs.stat(path.join(cluster.clusterDir, 'PG_VERSION')).then(() => true)).toBe(true);
         const postgresUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
         expect((await fs.stat(cluster.clusterDir)).uid).toBe(postgresUid);
-
-        // Stopped as Ctrl-C would: npm and the server get SIGTERM; the server stops PostgreSQL.
-        process.kill(-child.pid!, 'SIGTERM');
-        await exited;
-        const groupAlive = () => {
-          try {
-            process.kill(-child!.pid!, 0);
-            return true;
-          } catch {
-            return false;
-          }
-        };
-        for (let i = 0; i < 600 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(groupAlive()).toBe(false);
-        child = undefined;
-        expect(output).toMatch(/embedded PostgreSQL stopped/);
+        const firstLog = await first.stop();
+        expect(firstLog).toMatch(/embedded PostgreSQL stopped/);
         expect(await fs.stat(path.join(cluster.clusterDir, 'postmaster.pid')).then(() => true, () => false)).toBe(false);
+
+        // Started again — even with CORDON_PG_HOME pointing elsewhere — it opens the same cluster
+        // (the one cluster.json names): no new initdb, the same exchange key, nothing lost.
+        const elsewhere = path.join(pgHome, 'elsewhere');
+        const second = await start([process.execPath, 'dist/apps/api/src/main.js'], { CORDON_PG_HOME: elsewhere });
+        expect(second.jwks).toEqual(first.jwks);
+        const secondLog = await second.stop();
+        expect(secondLog).not.toMatch(/initialising embedded PostgreSQL/);
+        expect(secondLog).toContain(cluster.clusterDir);
       } finally {
         if (child?.pid) process.kill(-child.pid, 'SIGKILL');
         await fs.rm(home, { recursive: true, force: true });

@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 import { superuserQuery } from '../support/database.js';
 import { newKey, tokenFor } from '../support/keys.js';
 import { directoryCounts } from '../support/refusals.js';
-import { createMemberWithPrincipal, type GraphqlResponse, startTestApp, type TestApp } from '../support/server.js';
+import { createMemberWithPrincipal, type GraphqlResponse, post, startTestApp, type TestApp } from '../support/server.js';
+import { nextAddress, statement, SUBMIT } from '../support/statements.js';
 
 type Party = Awaited<ReturnType<typeof createMemberWithPrincipal>>;
 
@@ -88,9 +89,10 @@ describe('every transport goes through the same checks (HTTP and graphql-ws)', (
 
   const aliases = (n: number, field: string) => Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ');
   /** Documents HTTP refuses before they run; graphql-ws must refuse them the same way. */
-  const REFUSED_DOCUMENTS: { name: string; query: string; code: string; message: RegExp }[] = [
+  /** (`http`: what HTTP answers instead: a subscription is refused there before validation, BAD_REQUEST.) */
+  const REFUSED_DOCUMENTS: { name: string; query: string; code: string; message: RegExp; http?: true }[] = [
     { name: '40 aliases in a query', query: `{ ${aliases(40, 'me { id }')} }`, code: 'GRAPHQL_VALIDATION_FAILED', message: /aliases/i },
-    { name: '40 aliases in a subscription', query: `subscription { indicatorChanged { ${aliases(40, 'change')} } }`, code: 'GRAPHQL_VALIDATION_FAILED', message: /aliases/i },
+    { name: '40 aliases in a subscription', query: `subscription { indicatorChanged { ${aliases(40, 'change')} } }`, code: 'GRAPHQL_VALIDATION_FAILED', message: /aliases/i, http: true },
     {
       name: 'a query over the cost limit',
       query: '{ indicators(first: 1000) { edges { node { statements { issuer { keys { kid } } } } } } }',
@@ -102,22 +104,26 @@ describe('every transport goes through the same checks (HTTP and graphql-ws)', (
       query: 'subscription { indicatorChanged { indicator { statements { issuer { member { principals { member { principals { id } } } } } } } } }',
       code: 'GRAPHQL_VALIDATION_FAILED',
       message: /depth/i,
+      http: true,
     },
     { name: 'a 6,000-token document', query: `{ me { ${'id '.repeat(6000)} } }`, code: 'GRAPHQL_PARSE_FAILED', message: /tokens/i },
-    { name: 'a misspelled subscription field', query: 'subscription { indicatorChangd { change } }', code: 'GRAPHQL_VALIDATION_FAILED', message: /indicatorChangd/ },
+    { name: 'a misspelled subscription field', query: 'subscription { indicatorChangd { change } }', code: 'GRAPHQL_VALIDATION_FAILED', message: /indicatorChangd/, http: true },
     { name: 'a misspelled field in a query', query: '{ me { nam } }', code: 'GRAPHQL_VALIDATION_FAILED', message: /nam/ },
     { name: 'a wrong enum literal', query: '{ screen(input: { kind: WALLET_ADDRES, value: "x" }) { match } }', code: 'BAD_USER_INPUT', message: /WALLET_ADDRES/ },
     { name: 'a syntax error', query: 'subscription { indicatorChanged { change ', code: 'GRAPHQL_PARSE_FAILED', message: /Syntax Error/ },
   ];
 
-  it.each(REFUSED_DOCUMENTS)('refuses $name over both transports, with the same code, no suggestion, nothing run or written', async ({ query, code, message }) => {
+  it.each(REFUSED_DOCUMENTS)('refuses $name over both transports, with the same code, no suggestion, nothing run or written', async ({ query, code, message, http: subscriptionOverHttp }) => {
     const before = await directoryCounts(app);
     const http = await app.gql(query, {}, screener.key);
     const ws = await overWs(app, await tokenFor(screener.key), { query });
-    for (const res of [http, ws] as (GraphqlResponse | WsOutcome)[]) {
+    for (const [res, expected] of [
+      [http, subscriptionOverHttp ? { code: 'BAD_REQUEST', message: /graphql-ws/ } : { code, message }],
+      [ws, { code, message }],
+    ] as [GraphqlResponse | WsOutcome, { code: string; message: RegExp }][]) {
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0].extensions?.code).toBe(code);
-      expect(res.errors![0].message).toMatch(message);
+      expect(res.errors![0].extensions?.code).toBe(expected.code);
+      expect(res.errors![0].message).toMatch(expected.message);
       expect(res.errors![0].message).not.toMatch(SUGGESTION);
       expect(res.data ?? null).toBeNull();
     }
@@ -214,12 +220,77 @@ describe('every transport goes through the same checks (HTTP and graphql-ws)', (
 
   it('counts graphql-ws operations in the metrics, under the same labels as HTTP', async () => {
     const before = await requestCount(app, 'indicatorChanged', 'ok');
-    const refusedBefore = await requestCount(app, 'unauthenticated', 'GRAPHQL_VALIDATION_FAILED');
+    const refusedBefore = await requestCount(app, 'invalid', 'GRAPHQL_VALIDATION_FAILED');
     expect(await overWs(app, await tokenFor(screener.key), { query: 'subscription { indicatorChanged { change } }' })).toEqual({ running: true });
     await overWs(app, await tokenFor(screener.key), { query: `subscription { indicatorChanged { ${aliases(40, 'change')} } }` });
     expect(await requestCount(app, 'indicatorChanged', 'ok')).toBe(before + 1);
-    // Refused before authentication: counted without a field label.
-    expect(await requestCount(app, 'unauthenticated', 'GRAPHQL_VALIDATION_FAILED')).toBe(refusedBefore + 1);
+    // Authenticated, then refused as invalid: counted without a field label.
+    expect(await requestCount(app, 'invalid', 'GRAPHQL_VALIDATION_FAILED')).toBe(refusedBefore + 1);
+  });
+
+  it('coerces a subscription’s variables as HTTP does: a bad value is BAD_USER_INPUT, never echoed, never an internal error', async () => {
+    const token = await tokenFor(screener.key);
+    const bad = await overWs(app, token, { query: 'subscription($x: Boolean!) { indicatorChanged { change @include(if: $x) } }', variables: { x: 'secret-value-0xabc' } });
+    expect(bad.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(bad)).not.toContain('secret-value-0xabc');
+    const missing = await overWs(app, token, { query: 'subscription($x: Boolean!) { indicatorChanged { change @include(if: $x) } }' });
+    expect(missing.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    // A variable in a directive on the root field: graphql-js's validation throws; answered as invalid, the socket kept.
+    const rootDirective = await overWs(app, token, { query: 'subscription($x: Boolean!) { indicatorChanged @include(if: $x) { change } }', variables: { x: true } });
+    expect(rootDirective.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const ok = await overWs(app, token, { query: 'subscription($x: Boolean!) { indicatorChanged { change @include(if: $x) } }', variables: { x: true } });
+    expect(ok).toEqual({ running: true });
+  });
+
+  it('refuses a subscription sent over HTTP with BAD_REQUEST, before anything else, with or without a token', async () => {
+    for (const query of ['subscription { indicatorChanged { change } }', 'subscription($x: Boolean!) { indicatorChanged @include(if: $x) { at } }']) {
+      for (const token of [await tokenFor(screener.key), undefined]) {
+        const start = await auditSize(app);
+        const res = await post(app.url, { query, variables: { x: true } }, token);
+        expect({ status: res.status, code: res.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+        expect(res.errors![0].message).toMatch(/graphql-ws/);
+        expect(await auditActions(app, start)).toEqual([]);
+      }
+    }
+  });
+
+  it('runs every delivery of a subscription as a request of its own: the indicator as it is now, every URL read audited', async () => {
+    const coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CURATOR', 'CONTRIBUTOR']);
+    const contributor = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR']);
+    const site = `https://deliveries-${Date.now()}.example/pay`;
+    const value = nextAddress();
+    const received: { change: string; status: string; indicator: { status: string; attestationCount: number; sites: { url: string | null }[] } }[] = [];
+    const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${await tokenFor(coordinator.key)}` }, retryAttempts: 0, lazy: true });
+    const done = client.subscribe(
+      { query: 'subscription { indicatorChanged { change status indicator { value status attestationCount sites { url } } } }' },
+      { next: (m) => received.push((m.data as { indicatorChanged: (typeof received)[number] }).indicatorChanged), error: () => undefined, complete: () => undefined },
+    );
+    const urlReads = async () => (await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM audit_event WHERE action = 'site.url.read' AND actor_principal_id = $1`, [coordinator.principalId]))[0].n;
+    const mine = () => received.filter((r) => (r.indicator as unknown as { value: string }).value === value);
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 100 && mine().length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(mine()).toHaveLength(n);
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const submitted = await app.gql(SUBMIT, { jws: await statement(contributor.key, { iss: contributor.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value }, evidence: { sites: [site] } }) }, contributor.key);
+      const id = submitted.data!.submitStatement.indicator.id;
+      await waitFor(1);
+      expect((await app.gql('mutation($id: ID!) { reviewIndicator(id: $id, decision: APPROVE) { id } }', { id }, coordinator.key)).errors).toBeUndefined();
+      await waitFor(2);
+      expect((await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } }) }, coordinator.key)).errors).toBeUndefined();
+      await waitFor(3);
+      expect(mine().map((r) => [r.change, r.status, r.indicator.status, r.indicator.attestationCount, r.indicator.sites[0]?.url])).toEqual([
+        ['CREATED', 'PENDING', 'PENDING', 1, site],
+        ['STATUS', 'ACTIVE', 'ACTIVE', 1, site],
+        ['ATTESTED', 'ACTIVE', 'ACTIVE', 2, site],
+      ]);
+      // Three deliveries carried the URL: three audited reads.
+      expect(await urlReads()).toBe(3);
+    } finally {
+      done();
+      await client.dispose();
+    }
   });
 
   it('keeps the metrics labels bounded under a flood of made-up field sets', async () => {
@@ -299,6 +370,57 @@ describe('graphql-ws has the same brakes as HTTP', () => {
       expect(outcomes.filter((o) => o === 'RATE_LIMITED')).toHaveLength(4);
     } finally {
       await client.dispose();
+    }
+  });
+});
+
+describe('graphql-ws limits: message size and live subscriptions', () => {
+  let app: TestApp;
+  let screener: Party;
+  beforeAll(async () => {
+    app = await startTestApp({ CORDON_MAX_SUBSCRIPTIONS: '3', CORDON_MAX_BODY_BYTES: '65536' });
+    screener = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('closes a connection whose message is over CORDON_MAX_BODY_BYTES, as HTTP answers 413, before any token is checked', async () => {
+    const start = await auditSize(app);
+    const big = 'x'.repeat(100_000);
+    const http = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }', variables: { big } }) });
+    expect(http.status).toBe(413);
+    const ws = await overWs(app, big, { query: 'subscription { indicatorChanged { change } }' });
+    expect(ws.closed?.code).toBe(1009);
+    expect(await auditActions(app, start)).toEqual([]);
+    // Under the limit, it still works.
+    expect(await overWs(app, await tokenFor(screener.key), { query: 'subscription { indicatorChanged { change } }' })).toEqual({ running: true });
+  });
+
+  it('holds at most CORDON_MAX_SUBSCRIPTIONS live subscriptions per principal; completing one frees its place', async () => {
+    const clients = Array.from({ length: 2 }, async () =>
+      createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${await tokenFor(screener.key)}` }, retryAttempts: 0, lazy: true }),
+    );
+    const [a, b] = await Promise.all(clients);
+    const open = (client: ReturnType<typeof createClient>) => {
+      let outcome = 'running';
+      const stop = client.subscribe({ query: 'subscription { indicatorChanged { change } }' }, { next: () => undefined, error: (e) => (outcome = Array.isArray(e) ? String(e[0]?.extensions?.code) : 'closed'), complete: () => undefined });
+      return { stop, outcome: () => outcome };
+    };
+    try {
+      const subs = [open(a), open(a), open(b)];
+      await new Promise((r) => setTimeout(r, 400));
+      const fourth = open(b);
+      await new Promise((r) => setTimeout(r, 400));
+      expect([...subs, fourth].map((x) => x.outcome())).toEqual(['running', 'running', 'running', 'RATE_LIMITED']);
+      subs[0].stop();
+      await new Promise((r) => setTimeout(r, 300));
+      const fifth = open(b);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(fifth.outcome()).toBe('running');
+    } finally {
+      await a.dispose();
+      await b.dispose();
     }
   });
 });

@@ -5,6 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { CordonConfig } from '@app/config';
 import { createDataSource, EmbeddedDatabase, migrate } from '@app/database';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type DocumentNode, Kind, OperationTypeNode, parse } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
@@ -14,6 +16,7 @@ import { InFlight } from './common/in-flight.js';
 import { InputValidationPipe } from './common/input-validation.pipe.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { ENTITIES } from './entities.js';
+import { MAX_TOKENS } from './graphql/pipeline.js';
 
 export interface CordonServer {
   app: NestFastifyApplication;
@@ -64,6 +67,27 @@ export async function openDatabase(
 // the one-shot crypto.hash is ~2.8 times faster than createHash for short inputs.
 useSha256((text) => hash('sha256', text, 'hex'));
 
+/**
+ * Subscriptions run over graphql-ws only: a document with a subscription operation sent to POST
+ * /graphql is answered 400 BAD_REQUEST before Apollo sees it (graphql-js's validation would
+ * otherwise throw on some of them, an internal error, before the caller is even authenticated).
+ */
+async function refuseSubscriptionsOverHttp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const query = (request.body as { query?: unknown } | undefined)?.query;
+  if (request.method !== 'POST' || typeof query !== 'string' || !query.includes('subscription')) return;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: MAX_TOKENS });
+  } catch {
+    return; // Apollo answers the syntax error
+  }
+  if (!document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION)) return;
+  await reply
+    .code(400)
+    .header('content-type', 'application/json')
+    .send({ errors: [{ message: 'subscriptions run over graphql-ws (the same path, protocol graphql-transport-ws), not over HTTP', extensions: { code: 'BAD_REQUEST' } }] });
+}
+
 /** Starts the whole service and listens; `close()` stops it in order (HTTP, pool, database). */
 export async function startServer(config: CordonConfig, options: ServerOptions = {}): Promise<CordonServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -79,6 +103,7 @@ export async function startServer(config: CordonConfig, options: ServerOptions =
     );
     app.useGlobalPipes(new InputValidationPipe());
     app.useGlobalFilters(new HttpErrorFilter(logger, config.maxBodyBytes));
+    adapter.getInstance().addHook('preHandler', refuseSubscriptionsOverHttp);
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -36,6 +36,8 @@ export interface CordonConfig {
   maxQueryCost: number;
   /** Connections in the pool of each API process (CORDON_DB_POOL_SIZE). */
   dbPoolSize: number;
+  /** Most live subscriptions one principal may hold in one API process (CORDON_MAX_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
   /** Most statements one submitStatements call takes (CORDON_MAX_SUBMIT_BATCH). */
   maxSubmitBatch: number;
   /** GraphQL requests per second one principal may make, per API process; 0 = no limit (CORDON_RATE_LIMIT). */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     maxQueryCost: intSetting(env, 'CORDON_MAX_QUERY_COST', 5000, 10, 1_000_000),
     dbPoolSize: intSetting(env, 'CORDON_DB_POOL_SIZE', 10, 1, 500),
     maxSubmitBatch: intSetting(env, 'CORDON_MAX_SUBMIT_BATCH', 10_000, 1, 100_000),
+    maxSubscriptions: intSetting(env, 'CORDON_MAX_SUBSCRIPTIONS', 10, 1, 10_000),
     rateLimit: intSetting(env, 'CORDON_RATE_LIMIT', 1000, 0, 1_000_000),
     authFailureLimit: intSetting(env, 'CORDON_AUTH_FAILURE_LIMIT', 60, 0, 1_000_000),
     requestTimeoutMs: intSetting(env, 'CORDON_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),

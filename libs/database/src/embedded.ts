@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -122,7 +122,19 @@ export class EmbeddedDatabase {
     try {
       this.bins = await binaries();
       this.runAs = await this.postgresUser();
-      if (this.runAs) await this.placeWhereReachable(this.runAs);
+      // Where the cluster was put once is where it stays (cluster.json), whoever starts it now.
+      const recorded = await this.recordedPlace();
+      if (recorded) {
+        this.clusterDir = recorded.clusterDir;
+        this.logFile = recorded.log;
+        this.relocated = true;
+        if (!(await exists(path.join(this.clusterDir, 'PG_VERSION'))) && (await exists(this.credentialsFile))) {
+          throw new EmbeddedDatabaseError(
+            `${path.join(this.options.dataDir, 'cluster.json')} says the cluster is in ${this.clusterDir}, which holds none: restore it (or point CORDON_DATA_DIR at the right directory); to start afresh with an empty database, remove cluster.json and credentials.json`,
+          );
+        }
+      }
+      if (this.runAs) await this.placeWhereReachable(this.runAs, recorded !== undefined);
       const { credentials, created } = await this.credentials();
       if (created && this.relocated && (await exists(path.join(this.clusterDir, 'PG_VERSION')))) {
         // A cluster kept for a data directory that has since lost its credentials (deleted and
@@ -253,15 +265,33 @@ export class EmbeddedDatabase {
    * from the data directory's real path; the data directory keeps the credentials, the lock and
    * `cluster.json` saying where the cluster is. The log says so at every start.
    */
-  private async placeWhereReachable(user: { uid: number; gid: number }): Promise<void> {
+  private async recordedPlace(): Promise<{ clusterDir: string; log: string } | undefined> {
+    const file = path.join(this.options.dataDir, 'cluster.json');
+    if (!(await exists(file))) return undefined;
+    try {
+      const record = JSON.parse(await fs.readFile(file, 'utf8')) as { clusterDir?: unknown; log?: unknown };
+      if (typeof record.clusterDir !== 'string' || typeof record.log !== 'string') throw new Error('no clusterDir');
+      return { clusterDir: record.clusterDir, log: record.log };
+    } catch (err) {
+      throw new EmbeddedDatabaseError(`${file} is not readable (${(err as Error).message}): it names where this data directory's cluster is kept; restore it`);
+    }
+  }
+
+  private async placeWhereReachable(user: { uid: number; gid: number }, placed: boolean): Promise<void> {
     const reaches = (file: string) => spawnSync('test', ['-x', file], { uid: user.uid, gid: user.gid }).status === 0;
     const binsReachable = reaches(this.bins!.postgres);
-    const dataReachable = reaches(path.dirname(path.resolve(this.options.dataDir)));
-    if (binsReachable && dataReachable) return;
+    const dataReachable = placed || reaches(path.dirname(path.resolve(this.options.dataDir)));
+    if (binsReachable && dataReachable && !placed) return;
+    if (!dataReachable && (await exists(path.join(this.clusterDir, 'PG_VERSION')))) {
+      throw new EmbeddedDatabaseError(
+        `the cluster in ${this.clusterDir} is no longer reachable by the postgres user (a directory above it lost its search permission): restore it (chmod o+x on each directory above), or set DATABASE_URL`,
+      );
+    }
     const home = path.resolve(this.options.pgHome ?? DEFAULT_PG_HOME);
     const unreachable = [...(binsReachable ? [] : [path.dirname(this.bins!.postgres)]), ...(dataReachable ? [] : [this.options.dataDir])];
     try {
       await fs.mkdir(home, { recursive: true, mode: 0o755 });
+      await fs.chmod(home, 0o755); // whatever the umask
     } catch (err) {
       throw new EmbeddedDatabaseError(
         `PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}; creating ${home} for it failed (${(err as Error).message}): set CORDON_PG_HOME to a directory it can reach, or CORDON_DATA_DIR, or DATABASE_URL`,
@@ -274,10 +304,12 @@ export class EmbeddedDatabase {
     }
     if (!binsReachable) this.bins = await copyBinaries(this.bins!, home);
     if (!dataReachable) {
-      const real = await fs.realpath(this.options.dataDir);
-      const id = createHash('sha256').update(real).digest('hex').slice(0, 16);
+      // A random id, recorded in cluster.json: moving the checkout, or another CORDON_PG_HOME
+      // later, never points this data directory at another (empty) cluster.
+      const id = randomBytes(8).toString('hex');
       const base = path.join(home, 'clusters', id);
       await fs.mkdir(path.join(home, 'clusters'), { recursive: true, mode: 0o755 });
+      await fs.chmod(path.join(home, 'clusters'), 0o755);
       await fs.mkdir(base, { recursive: true, mode: 0o700 });
       await fs.chown(base, user.uid, user.gid);
       this.clusterDir = path.join(base, 'pg');
@@ -362,7 +394,16 @@ async function copyBinaries(bins: Binaries, home: string): Promise<Binaries> {
     pg_ctl: path.join(dir, 'bin', path.basename(bins.pg_ctl)),
     postgres: path.join(dir, 'bin', path.basename(bins.postgres)),
   });
-  if (await exists(at(target).postgres)) return at(target);
+  if (await exists(at(target).postgres)) {
+    // Reused only if nobody but root could have changed it (these run as the postgres user).
+    for (const file of [target, path.join(target, 'bin'), at(target).postgres, at(target).initdb, at(target).pg_ctl]) {
+      const st = await fs.stat(file);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+        throw new EmbeddedDatabaseError(`${file} is not owned by root or is writable by others: remove ${target} (it is copied again), or set CORDON_PG_HOME elsewhere`);
+      }
+    }
+    return at(target);
+  }
   const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
   await fs.cp(native, temporary, { recursive: true, verbatimSymlinks: true });
   const open = async (dir: string): Promise<void> => {

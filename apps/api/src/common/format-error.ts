@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { type ASTNode, type GraphQLError, type GraphQLFormattedError, Kind, parse, visit } from 'graphql';
+import { type ASTNode, type DocumentNode, type GraphQLError, type GraphQLFormattedError, Kind, parse, visit } from 'graphql';
 import type { Logger } from 'pino';
 import { CordonException, ErrorCode } from './cordon.exception.js';
 
@@ -26,7 +26,8 @@ export function withoutEchoedValue(message: string): string {
   if (!match) return message;
   const rest = message.slice(match[0].length);
   const reasonAt = rest.lastIndexOf('; ');
-  const reason = reasonAt >= 0 ? rest.slice(reasonAt + 2) : 'invalid value';
+  // graphql-js's reason may quote the value again ('Boolean cannot represent a non boolean value: "…"').
+  const reason = (reasonAt >= 0 ? rest.slice(reasonAt + 2) : 'invalid value').replace(/^(.* cannot represent (?:a )?non[\w -]* value): .*$/s, '$1');
   const path = /(?: at "([^"]+)")(?=; [^;]*$)/.exec(rest)?.[1];
   return `${match[1]} has an invalid value${path ? ` at "${path}"` : ''}: ${reason}`;
 }
@@ -35,6 +36,8 @@ export function withoutEchoedValue(message: string): string {
  * The argument (and input field) a literal value error is about, e.g. `first` or `input.name`:
  * graphql-js names the value, not where it was written.
  */
+const parsedSources = new WeakMap<object, DocumentNode>();
+
 export function literalArgumentPath(error: unknown): string | undefined {
   // Duck-typed: graphql's ESM and CommonJS builds may both be loaded (instanceof would fail).
   const e = error as Partial<Pick<GraphQLError, 'nodes' | 'source'>> | null;
@@ -44,7 +47,10 @@ export function literalArgumentPath(error: unknown): string | undefined {
   if (!target?.loc || body === undefined) return undefined;
   let found: string | undefined;
   try {
-    visit(parse(body), {
+    // One parse per document, however many errors it has (graphql-js reports up to 100).
+    let document = parsedSources.get(e.source!);
+    if (!document) parsedSources.set(e.source!, (document = parse(body)));
+    visit(document, {
       enter(node: ASTNode, _key, parent, _path, ancestors) {
         if (found !== undefined || !node.loc || node.loc.start !== target.loc!.start || node.kind !== target.kind) return;
         // `ancestors` stops short of the parent, which is passed on its own.

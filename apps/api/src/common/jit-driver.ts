@@ -221,6 +221,8 @@ export function jitGateway(schema: GraphQLSchema, max = PLANS_MAX): GatewayInter
 /** Options that build the subscription transport's options from the schema, once it exists. */
 export interface SubscriptionsFromSchema {
   subscriptionsFor?: (schema: GraphQLSchema) => ApolloDriverConfig['subscriptions'];
+  /** the largest WebSocket message taken (bytes); larger ones close the connection (1009) */
+  subscriptionMaxPayload?: number;
 }
 
 /**
@@ -233,6 +235,9 @@ export class JitApolloDriver extends ApolloDriver {
   override async start(options: ApolloDriverConfig & SubscriptionsFromSchema): Promise<void> {
     if (options.subscriptionsFor) options.subscriptions = options.subscriptionsFor(options.schema!);
     await super.start(options);
+    // Nest builds graphql-ws's WebSocket server itself; ws reads maxPayload at each upgrade.
+    const wss = (this as unknown as { _subscriptionService?: { wss?: { options: { maxPayload?: number } } } })._subscriptionService?.wss;
+    if (wss && options.subscriptionMaxPayload) wss.options.maxPayload = options.subscriptionMaxPayload;
   }
 
   override async registerServer(options: ApolloDriverConfig): Promise<void> {

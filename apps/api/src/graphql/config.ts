@@ -64,6 +64,8 @@ export function graphqlOptions(config: CordonConfig, logger: Logger, { inFlight,
     parseOptions: { maxTokens: MAX_TOKENS },
     // graphql-ws on the same pipeline, built by JitApolloDriver once the schema exists.
     subscriptions: { 'graphql-ws': { path: '/graphql' } },
-    subscriptionsFor: (schema) => ({ 'graphql-ws': graphqlWsOptions(pipeline, schema) as NonNullable<ApolloDriverConfig['subscriptions']>['graphql-ws'] }),
+    subscriptionsFor: (schema) => ({ 'graphql-ws': graphqlWsOptions(pipeline, schema, config.maxSubscriptions) as NonNullable<ApolloDriverConfig['subscriptions']>['graphql-ws'] }),
+    // WebSocket messages are held to the HTTP body limit (ws's own default is 100 MiB).
+    subscriptionMaxPayload: config.maxBodyBytes,
   };
 }

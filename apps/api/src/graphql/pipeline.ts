@@ -9,6 +9,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
   getOperationAST,
+  getVariableValues,
   Kind,
   type OperationDefinitionNode,
   OperationTypeNode,
@@ -103,7 +104,14 @@ export class GraphqlPipeline {
 
   /** Step 2: graphql-js's rules and armor's limits; every error GRAPHQL_VALIDATION_FAILED. */
   validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
-    return validate(schema, document, [...specifiedRules, ...this.limitRules]).map(
+    let found: readonly GraphQLError[];
+    try {
+      found = validate(schema, document, [...specifiedRules, ...this.limitRules], { maxErrors: 10 });
+    } catch (err) {
+      // graphql-js's single-root-field rule throws on a root field's directive that uses a variable.
+      return [new GraphQLError(`the document cannot be validated: ${(err as Error).message}`, { extensions: { code: VALIDATION_FAILED } })];
+    }
+    return found.map(
       (e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, originalError: e.originalError, extensions: { code: VALIDATION_FAILED } }),
     );
   }
@@ -193,16 +201,23 @@ export class GraphqlPipeline {
   }
 
   /**
-   * The WebSocket transport's admission of one `subscribe` message: steps 1–3, then the
-   * execution arguments — or the errors to answer with. graphql-ws carries subscriptions only
-   * (SPEC 7): a query or mutation sent over it is refused, so that every query and mutation runs
-   * through HTTP's one front door.
+   * The WebSocket transport's admission of one `subscribe` message: authenticated and counted
+   * against the principal's rate limit first (every message, refused ones included), then
+   * parsed, validated, refused unless it is a subscription (graphql-ws carries subscriptions only,
+   * SPEC 7: queries and mutations go through HTTP's one front door), its variables coerced as
+   * HTTP coerces them — the execution arguments, or the errors to answer with.
    */
   async admitSubscription(
     schema: GraphQLSchema,
     req: PipelineRequest,
     payload: { query?: unknown; operationName?: unknown; variables?: unknown },
   ): Promise<{ args: ExecutionArgs; operation: OperationDefinitionNode } | { errors: GraphQLError[]; operation?: OperationDefinitionNode }> {
+    try {
+      await this.admit(req);
+    } catch (err) {
+      if (err instanceof GraphQLError) return { errors: [err] };
+      throw err;
+    }
     let document: DocumentNode;
     try {
       document = this.parse(payload.query);
@@ -224,22 +239,14 @@ export class GraphqlPipeline {
         ],
       };
     }
-    try {
-      await this.admit(req);
-    } catch (err) {
-      if (err instanceof GraphQLError) return { errors: [err], operation };
-      throw err;
+    const raw = payload.variables ?? {};
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      return { operation, errors: [new GraphQLError('variables: must be a JSON object', { extensions: { code: 'BAD_USER_INPUT' } })] };
     }
-    const variables = payload.variables;
-    return {
-      operation,
-      args: {
-        schema,
-        document,
-        operationName,
-        variableValues: variables !== null && typeof variables === 'object' && !Array.isArray(variables) ? (variables as Record<string, unknown>) : undefined,
-        contextValue: { req },
-      },
-    };
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], raw as Record<string, unknown>, { maxErrors: 10 });
+    if (coerced.errors) {
+      return { operation, errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
+    }
+    return { operation, args: { schema, document, operationName, variableValues: raw as Record<string, unknown>, contextValue: { req } } };
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { type ExecutionResult, GraphQLError, type GraphQLSchema, type OperationDefinitionNode, OperationTypeNode } from 'graphql';
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute, GraphQLError, type GraphQLSchema, type OperationDefinitionNode, OperationTypeNode } from 'graphql';
+import { AUTHENTICATION, CALLER } from '../common/caller.js';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { GraphqlPipeline, type PipelineRequest } from './pipeline.js';
@@ -21,6 +22,34 @@ interface Running {
 /** Close code for a connection refused by a rate limit (4400–4499: the application's own range, 4429 as HTTP 429). */
 export const WS_RATE_LIMITED = 4429;
 
+/** Most subscriptions one connection may hold at once. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 10;
+
+/**
+ * graphql-js's subscribe, except that every event is executed with a request of its own (the
+ * caller and its authentication carried over): the per-request caches — the viewer's indicator
+ * views, statements, the once-per-request `site.url.read` — then hold for one delivery, as they
+ * hold for one HTTP request, instead of for the subscription's whole life (stale answers, URL
+ * reads after the first unaudited, memory that only grows).
+ */
+export async function subscribePerEvent(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in Object(source))) return source as ExecutionResult;
+  const events = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const base = (args.contextValue as { req: PipelineRequest }).req;
+  const requestFor = (): PipelineRequest => ({ headers: base.headers, ip: base.ip, [AUTHENTICATION]: base[AUTHENTICATION], [CALLER]: base[CALLER] });
+  async function* deliveries(): AsyncGenerator<ExecutionResult> {
+    try {
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        yield (await execute({ ...args, rootValue: next.value, contextValue: { req: requestFor() } })) as ExecutionResult;
+      }
+    } finally {
+      await events.return?.();
+    }
+  }
+  return deliveries();
+}
+
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 /**
@@ -36,8 +65,23 @@ const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9
  *   authenticated again (the token may have expired since connect) and rate-limited; refusals
  *   audited, every error through the one formatter, every operation counted in the metrics.
  */
-export function graphqlWsOptions(pipeline: GraphqlPipeline, schema: GraphQLSchema): ServerOptions<Record<string, unknown> | undefined, Extra> & { path: string } {
+export function graphqlWsOptions(pipeline: GraphqlPipeline, schema: GraphQLSchema, maxSubscriptions: number): ServerOptions<Record<string, unknown> | undefined, Extra> & { path: string } {
   const running = new WeakMap<object, Map<string, Running>>();
+  /**
+   * Live subscriptions per principal in this process (CORDON_MAX_SUBSCRIPTIONS). A subscription is
+   * live while graphql-ws still lists it on its connection: a client's `complete` or a closed
+   * socket takes it off at once, even while its stream waits for the next change.
+   */
+  const perPrincipal = new Map<string, Set<{ ctx: Context<Record<string, unknown> | undefined, Extra>; id: string }>>();
+  const liveOf = (principal: string) => {
+    const subs = perPrincipal.get(principal) ?? new Set();
+    for (const sub of subs) if (!(sub.id in sub.ctx.subscriptions)) subs.delete(sub);
+    if (subs.size === 0) perPrincipal.delete(principal);
+    return subs;
+  };
+  const release = (ctx: object, id: string) => {
+    runningOn(ctx).delete(id);
+  };
   const runningOn = (ctx: object) => {
     let map = running.get(ctx);
     if (!map) running.set(ctx, (map = new Map()));
@@ -68,10 +112,26 @@ export function graphqlWsOptions(pipeline: GraphqlPipeline, schema: GraphQLSchem
       const req = requestOf(ctx);
       const admitted = await pipeline.admitSubscription(schema, req, payload);
       if ('errors' in admitted) {
-        await pipeline.recordRefusals(req, admitted.errors, admitted.operation?.operation);
+        // Refused before it ran (transport, document, variables, limits): as over HTTP, not audited.
         pipeline.observe(schema, req, admitted.operation, GraphqlPipeline.outcome(admitted.errors), seconds(start));
         return admitted.errors;
       }
+      // Every live subscription costs a feed read per change: bounded per connection and per principal.
+      const principal = req[CALLER]!.principalId;
+      const held = liveOf(principal).size;
+      const onConnection = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
+      const limit =
+        onConnection >= MAX_SUBSCRIPTIONS_PER_CONNECTION
+          ? `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions on one connection`
+          : held >= maxSubscriptions
+            ? `at most ${maxSubscriptions} live subscriptions per principal (CORDON_MAX_SUBSCRIPTIONS); complete one first`
+            : undefined;
+      if (limit) {
+        const errors = [new GraphQLError(limit, { extensions: { code: 'RATE_LIMITED' } })];
+        pipeline.observe(schema, req, admitted.operation, 'RATE_LIMITED', seconds(start));
+        return errors;
+      }
+      perPrincipal.set(principal, liveOf(principal).add({ ctx, id }));
       runningOn(ctx).set(id, { req, operation: admitted.operation, start });
       return admitted.args;
     },
@@ -99,9 +159,12 @@ export function graphqlWsOptions(pipeline: GraphqlPipeline, schema: GraphQLSchem
       }
       return { ...rest, errors: format(errors) } as unknown as ExecutionResult;
     },
-    onError: (_ctx, _id, _payload, errors) => format(errors) as unknown as GraphQLError[],
-    onComplete: (ctx, id) => {
-      runningOn(ctx).delete(id);
+    onError: (ctx, id, _payload, errors) => {
+      release(ctx, id);
+      return format(errors) as unknown as GraphQLError[];
     },
+    onComplete: (ctx, id) => release(ctx, id),
+    // Each delivery with a request of its own (subscribePerEvent).
+    subscribe: subscribePerEvent,
   };
 }
