@@ -212,7 +212,7 @@ describe('every transport goes through the same checks (HTTP and graphql-ws)', (
         setTimeout(() => resolve('running'), 1000);
         client.subscribe({ query: 'subscription { indicatorChanged { change } }' }, { next: () => resolve('next'), error: resolve, complete: () => resolve('complete') });
       });
-      expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
+      expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: expect.stringMatching(/^expired/) } })]);
     } finally {
       await client.dispose();
     }

@@ -32,11 +32,20 @@ export class TokenError extends Error {
     readonly reason: string,
     readonly kid?: string,
     readonly principalId?: string,
+    /**
+     * What the caller may be told (`extensions.reason`): its own mistakes — the token's shape and,
+     * once the signature has verified, its claims. Undefined where telling would reveal keys or
+     * principals (unknown or revoked kid, a signature that does not verify).
+     */
+    readonly callerReason?: string,
   ) {
     super(reason);
     this.name = 'TokenError';
   }
 }
+
+/** A refusal whose reason may be told to the caller (see TokenError.callerReason). */
+const told = (reason: string, kid?: string, principalId?: string) => new TokenError(reason, kid, principalId, reason);
 
 export interface TokenKey {
   publicJwk: PublicJwk;
@@ -63,7 +72,7 @@ function readHeader(token: string): jose.ProtectedHeaderParameters {
   try {
     return jose.decodeProtectedHeader(token);
   } catch {
-    throw new TokenError('malformed token header');
+    throw new TokenError('malformed token header', undefined, undefined, 'malformed token header');
   }
 }
 
@@ -128,10 +137,10 @@ export function createTokenVerifier(settings: { maxEntries: number }): TokenVeri
         payload = cached.payload;
         // What jose checks against the clock, again for this moment (the rest is in checkClaims).
         if (typeof payload.exp === 'number' && payload.exp <= now - CLOCK_SKEW_SECONDS) {
-          throw new TokenError('verification failed (ERR_JWT_EXPIRED)', kid, found.principalId);
+          throw new TokenError('verification failed (ERR_JWT_EXPIRED)', kid, found.principalId, 'expired (exp is past, beyond the 60 s clock skew)');
         }
         if (typeof payload.nbf === 'number' && payload.nbf > now + CLOCK_SKEW_SECONDS) {
-          throw new TokenError('verification failed (ERR_JWT_CLAIM_VALIDATION_FAILED)', kid, found.principalId);
+          throw new TokenError('verification failed (ERR_JWT_CLAIM_VALIDATION_FAILED)', kid, found.principalId, 'not yet valid (nbf is ahead, beyond the 60 s clock skew)');
         }
       } else {
         try {
@@ -145,7 +154,13 @@ export function createTokenVerifier(settings: { maxEntries: number }): TokenVeri
           const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
           // jose checks claims only after the signature has verified
           const signed = code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED';
-          throw new TokenError(`verification failed (${code})`, kid, signed ? found.principalId : undefined);
+          const callerReason =
+            code === 'ERR_JWT_EXPIRED'
+              ? 'expired (exp is past, beyond the 60 s clock skew)'
+              : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+                ? `claim refused: ${(err as Error).message}`
+                : undefined;
+          throw new TokenError(`verification failed (${code})`, kid, signed ? found.principalId : undefined, callerReason);
         }
         if (token.length <= MAX_CACHED_TOKEN_LENGTH) remember(proven, token, { header, jwk, payload });
       }
@@ -156,37 +171,37 @@ export function createTokenVerifier(settings: { maxEntries: number }): TokenVeri
 
 /** Everything about a token that its bytes alone decide: the same on every request. */
 function checkShape(token: string): jose.ProtectedHeaderParameters {
-  if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token too long');
+  if (token.length > MAX_TOKEN_LENGTH) throw told('token too long');
   const segments = token.split('.');
-  if (segments.length !== 3) throw new TokenError('not a compact JWS');
+  if (segments.length !== 3) throw told('not a compact JWS');
   // Duplicate member names would let two parsers read two different tokens from one signature.
   for (const segment of segments.slice(0, 2)) {
     try {
       parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(jose.base64url.decode(segment)));
     } catch (err) {
       // Other malformations are refused below, each with its own reason.
-      if (err instanceof StrictJsonError && err.message.includes('twice')) throw new TokenError('duplicate JSON member names');
+      if (err instanceof StrictJsonError && err.message.includes('twice')) throw told('duplicate JSON member names');
     }
   }
   const header = readHeader(token);
   const extra = Object.keys(header).filter((k) => !ALLOWED_HEADER.has(k));
   if (extra.length > 0) {
-    throw new TokenError(`header member not allowed: ${[...new Set(extra.map((k) => nameOf(k, KNOWN_HEADER)))].join(', ')}`);
+    throw told(`header member not allowed: ${[...new Set(extra.map((k) => nameOf(k, KNOWN_HEADER)))].join(', ')}`);
   }
-  if (!isSigningAlg(header.alg)) throw new TokenError(`alg not allowed: ${nameOf(header.alg, KNOWN_ALG)}`);
-  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new TokenError('kid missing or malformed');
+  if (!isSigningAlg(header.alg)) throw told(`alg not allowed: ${nameOf(header.alg, KNOWN_ALG)}`);
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw told('kid missing or malformed');
   if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
-    throw new TokenError('typ must be JWT when given', header.kid);
+    throw told('typ must be JWT when given', header.kid);
   }
   return header;
 }
 
 /** The claims SPEC 2 adds to jose's checks; the signature has verified, so a refusal names the key's principal. */
 function checkClaims(payload: jose.JWTPayload, kid: string, principalId: string, audience: string, now: number): VerifiedToken {
-  const refuse = (reason: string) => new TokenError(reason, kid, principalId);
+  const refuse = (reason: string) => told(reason, kid, principalId);
   const { aud, iat, exp, sub } = payload;
   const audOk = aud === audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === audience);
-  if (!audOk) throw refuse('wrong audience');
+  if (!audOk) throw new TokenError('wrong audience', kid, principalId, `wrong audience: aud must be ${JSON.stringify(audience)}`);
   if (typeof iat !== 'number' || typeof exp !== 'number') throw refuse('iat and exp must be numbers');
   if (exp <= iat) throw refuse('exp must be after iat');
   if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) throw refuse('lifetime over 300 seconds');

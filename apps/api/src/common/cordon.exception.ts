@@ -17,6 +17,8 @@ export class CordonException extends Error {
     readonly code: ErrorCode | string,
     message: string,
     readonly field?: string,
+    /** for UNAUTHENTICATED: the caller's own mistake, when telling it reveals nothing (extensions.reason) */
+    readonly reason?: string,
   ) {
     super(field ? `${field}: ${message}` : message);
     this.name = 'CordonException';
@@ -34,7 +36,12 @@ export class CordonException extends Error {
     return new CordonException(ErrorCode.FORBIDDEN, reason);
   }
 
-  static unauthenticated(): CordonException {
-    return new CordonException(ErrorCode.UNAUTHENTICATED, 'authentication failed: send a valid bearer token signed by an active key');
+  /**
+   * A refused token. `reason` says what was wrong when it is the caller's own mistake (expired,
+   * not yet valid, lifetime, audience, header members, shape); nothing is said where telling would
+   * reveal keys or principals (unknown or revoked kid, bad signature, disabled, suspended).
+   */
+  static unauthenticated(reason?: string): CordonException {
+    return new CordonException(ErrorCode.UNAUTHENTICATED, 'authentication failed: send a valid bearer token signed by an active key', undefined, reason);
   }
 }

@@ -99,7 +99,7 @@ function formatterOf(logger: Logger) {
       return {
         ...base,
         message: original.message,
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...(original.reason ? { reason: original.reason } : {}) },
       };
     }
     if (original instanceof HttpException) {
@@ -115,7 +115,12 @@ function formatterOf(logger: Logger) {
     }
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const retry = formatted.extensions?.retryAfterSeconds;
-      return { ...base, message: withoutEchoedValue(formatted.message), extensions: { code, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) } };
+      const reason = code === ErrorCode.UNAUTHENTICATED ? formatted.extensions?.reason : undefined;
+      return {
+        ...base,
+        message: withoutEchoedValue(formatted.message),
+        extensions: { code, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}), ...(typeof reason === 'string' ? { reason } : {}) },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
     return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -126,7 +126,7 @@ export class GraphqlPipeline {
       req[CALLER] = await req[AUTHENTICATION];
     } catch (err) {
       if (err instanceof CordonException && err.code === ErrorCode.UNAUTHENTICATED) {
-        throw new GraphQLError(err.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+        throw new GraphQLError(err.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, ...(err.reason ? { reason: err.reason } : {}), http: { status: 401 } } });
       }
       throw err;
     }

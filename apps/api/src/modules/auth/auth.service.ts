@@ -88,9 +88,9 @@ export class AuthService {
   async authenticate(authorization: string | string[] | undefined, address?: string): Promise<Caller> {
     let row: KeyRow | undefined;
     try {
-      if (typeof authorization !== 'string') throw new TokenError('missing Authorization header');
+      if (typeof authorization !== 'string') throw new TokenError('missing Authorization header', undefined, undefined, 'missing Authorization header');
       const match = /^Bearer ([^\s]+)$/i.exec(authorization.trim());
-      if (!match) throw new TokenError('Authorization is not "Bearer <token>"');
+      if (!match) throw new TokenError('Authorization is not "Bearer <token>"', undefined, undefined, 'Authorization is not "Bearer <token>"');
       const verified = await this.tokens.verify(match[1], {
         audience: this.config.audience,
         now: () => this.clock.epochSeconds(),
@@ -109,7 +109,7 @@ export class AuthService {
       // Past the limit this throws RATE_LIMITED (429) and the refusal is counted, not audited.
       await this.limits.signInRefused(address);
       await this.refused(err);
-      throw CordonException.unauthenticated();
+      throw CordonException.unauthenticated(err.callerReason);
     }
   }
 
