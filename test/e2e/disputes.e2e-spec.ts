@@ -160,8 +160,9 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ kind: 'DISPUTE_UPHELD', readAt: null, indicator: { id, status: 'REVOKED' } });
     expect(mine[0].message).toMatch(/revoked on review/);
+    // The disputant hears its own outcome (issue 18), not the remedy meant for those who ACTIONED it.
     const forB = await app.gql(NOTIFICATIONS, {}, exchangeB.key);
-    expect(forB.data!.notifications.some((n: { indicator: { id: string } | null }) => n.indicator?.id === id)).toBe(false);
+    expect(forB.data!.notifications.filter((n: { indicator: { id: string } | null }) => n.indicator?.id === id).map((n: { kind: string }) => n.kind)).toEqual(['DISPUTE_RESOLVED']);
 
     // Another member cannot acknowledge it: NOT_FOUND, exactly as a random id, and nothing changes.
     const before = await snapshot();
@@ -210,8 +211,9 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data!.resolveDispute).toMatchObject({ status: 'REJECTED', resolution: 'evidence holds', indicator: { id, status: 'ACTIVE' } });
     expect(await statusOf(id)).toBe('ACTIVE');
-    const [row] = await superuserQuery<{ n: number }>(app.db, `SELECT count(*)::int AS n FROM notification WHERE indicator_id = $1`, [id]);
-    expect(row.n).toBe(0);
+    // Only the disputant is told (DISPUTE_RESOLVED); nobody gets a remedy notification.
+    const rows = await superuserQuery<{ kind: string }>(app.db, `SELECT kind FROM notification WHERE indicator_id = $1`, [id]);
+    expect(rows.map((r) => r.kind)).toEqual(['DISPUTE_RESOLVED']);
   });
 
   it('keeps an indicator DISPUTED while another dispute is open, and restores it when the last is rejected', async () => {
@@ -326,7 +328,7 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     expect(badCursor.errors?.[0].message).toBe('after: is not a cursor returned by this query');
   });
 
-  it('counts sightings per kind over all members on the indicator, batched for a page of indicators', async () => {
+  it('counts sightings per kind over all members on the indicator (once per member and kind), batched for a page of indicators', async () => {
     const since = new Date(Date.now() - 2000).toISOString();
     const id = await activeIndicator();
     const id2 = await activeIndicator();
@@ -342,7 +344,8 @@ describe('disputes, sightings and notifications (issue 5)', () => {
       expect(res.errors).toBeUndefined();
     }
     const res = await app.gql(INDICATOR, { id }, screener.key);
-    expect(res.data!.indicator.sightings).toEqual({ seen: 3, falsePositive: 1, actioned: 1 });
+    // exchangeA's second SEEN does not count again (issue 18: once per member and kind).
+    expect(res.data!.indicator.sightings).toEqual({ seen: 2, falsePositive: 1, actioned: 1 });
     const list = await app.gql(
       `query($since: DateTime!) { indicators(first: 20, filter: { updatedSince: $since }) { edges { node { id sightings { seen falsePositive actioned } } } } }`,
       { since },
@@ -350,7 +353,7 @@ describe('disputes, sightings and notifications (issue 5)', () => {
     );
     expect(list.errors).toBeUndefined();
     const nodes = new Map(list.data!.indicators.edges.map((e: { node: { id: string; sightings: unknown } }) => [e.node.id, e.node.sightings]));
-    expect(nodes.get(id)).toEqual({ seen: 3, falsePositive: 1, actioned: 1 });
+    expect(nodes.get(id)).toEqual({ seen: 2, falsePositive: 1, actioned: 1 });
     expect(nodes.get(id2)).toEqual({ seen: 0, falsePositive: 1, actioned: 0 });
     const fresh = await activeIndicator();
     expect((await app.gql(INDICATOR, { id: fresh }, screener.key)).data!.indicator.sightings).toEqual({ seen: 0, falsePositive: 0, actioned: 0 });

@@ -106,6 +106,10 @@ export class DisputesService {
           WHERE d.indicator_id = $1 AND d.status = 'OPEN' AND d.id <> $2 RETURNING d.id, d.member_id`,
         [dispute.indicator_id, dispute.id, UPHELD_WITH_ANOTHER, tx.actor.principalId, now],
     );
+    await this.notifications.notifyDisputants(tx, dispute.indicator_id, [
+      { memberId: dispute.member_id, message: `your dispute of indicator ${locked.fingerprint} was upheld: ${note ?? 'upheld'}` },
+      ...others.map((o) => ({ memberId: o.member_id, message: `your dispute of indicator ${locked.fingerprint} was ${UPHELD_WITH_ANOTHER}` })),
+    ]);
     const notified = await this.notifications.notifyActioned(
       tx,
       dispute.indicator_id,
@@ -157,6 +161,9 @@ export class DisputesService {
       disputeId: dispute.id,
       data: { disputeId: dispute.id, upheld: false },
     });
+    await this.notifications.notifyDisputants(tx, dispute.indicator_id, [
+      { memberId: dispute.member_id, message: `your dispute of indicator ${locked.fingerprint} was rejected: ${note ?? 'rejected'}` },
+    ]);
     await tx.record({
       action: 'dispute.reject',
       subjectId: dispute.id,

@@ -37,6 +37,20 @@ export class NotificationsService {
     return members.length;
   }
 
+  /**
+   * A disputant hears how its dispute ended (DISPUTE_RESOLVED), each member its own outcome only:
+   * `message` is written for that member (the curator's note only to the member whose dispute it
+   * resolves).
+   */
+  async notifyDisputants(tx: Tx, indicatorId: string, told: { memberId: string; message: string }[]): Promise<void> {
+    if (told.length === 0) return;
+    await tx.query(
+      `INSERT INTO notification (member_id, indicator_id, kind, message, created_at)
+       SELECT u.m, $3, 'DISPUTE_RESOLVED', u.msg, $4 FROM unnest($1::uuid[], $2::text[]) AS u(m, msg)`,
+      [told.map((t) => t.memberId), told.map((t) => t.message), indicatorId, this.clock.now()],
+    );
+  }
+
   /** Newest first. */
   async list(caller: Caller, unreadOnly: boolean, first: number | null | undefined): Promise<NotificationRow[]> {
     const size = pageSize(first, MAX_PAGE, 100);

@@ -66,9 +66,10 @@ export class SightingsService {
       });
       const rows = (await this.dataSource.query(
         `SELECT g.indicator_id,
-                count(*) FILTER (WHERE g.kind = 'SEEN')::int AS seen,
-                count(*) FILTER (WHERE g.kind = 'FALSE_POSITIVE')::int AS false_positive,
-                count(*) FILTER (WHERE g.kind = 'ACTIONED')::int AS actioned
+                -- once per member and kind: a member repeating a report does not count again
+                count(DISTINCT g.member_id) FILTER (WHERE g.kind = 'SEEN')::int AS seen,
+                count(DISTINCT g.member_id) FILTER (WHERE g.kind = 'FALSE_POSITIVE')::int AS false_positive,
+                count(DISTINCT g.member_id) FILTER (WHERE g.kind = 'ACTIONED')::int AS actioned
            FROM sighting g JOIN member gm ON gm.id = g.member_id
           WHERE g.indicator_id = ANY($1::uuid[]) AND ${shared}
           GROUP BY g.indicator_id`,

@@ -270,6 +270,23 @@ export class IndicatorStore {
     )) as StatementRow[];
   }
 
+  /**
+   * The latest curator decision on each of these statements (review, revocation, expiry) with its
+   * note — what the statement's own member is told. Dispute outcomes are not among them: a note
+   * resolving a dispute is for the disputant only.
+   */
+  async reviewsOf(statements: readonly { id: string; indicatorId: string }[]): Promise<{ statement_id: string; action: string; to_status: string; note: string | null; at: Date }[]> {
+    if (statements.length === 0) return [];
+    return (await this.dataSource.query(
+      `SELECT DISTINCT ON (s.id) s.id AS statement_id, c.action, c.to_status, c.note, c.at
+         FROM unnest($1::uuid[], $2::uuid[]) AS s(id, indicator_id)
+         JOIN curation c ON c.indicator_id = s.indicator_id AND s.id = ANY(c.statement_ids)
+        WHERE c.action IN ('APPROVE', 'REJECT', 'REVOKE', 'EXPIRE')
+        ORDER BY s.id, c.at DESC`,
+      [statements.map((s) => s.id), statements.map((s) => s.indicatorId)],
+    )) as { statement_id: string; action: string; to_status: string; note: string | null; at: Date }[];
+  }
+
   /** Reported sites linked through the statements of these indicators the viewer may see. */
   async sitesOf(caller: Caller, indicatorIds: readonly string[]): Promise<SiteRow[]> {
     const params: unknown[] = [indicatorIds];

@@ -12,8 +12,9 @@ import {
   IndicatorObject,
   ReportedSiteObject,
   StatementObject,
+  StatementReviewObject,
 } from './dto/indicator.object.js';
-import { Tlp } from './dto/indicator.enums.js';
+import { IndicatorStatus, Tlp } from './dto/indicator.enums.js';
 import { encodeCursor } from '../../common/paging.js';
 import { IndicatorsService } from './indicators.service.js';
 import type { IndicatorView } from './indicator.rows.js';
@@ -142,6 +143,7 @@ export class StatementFieldsResolver {
     private readonly principalService: PrincipalsService,
     private readonly memberService: MembersService,
     private readonly audit: AuditService,
+    private readonly indicators: IndicatorsService,
   ) {}
 
   @ResolveField(() => String, {
@@ -153,6 +155,17 @@ export class StatementFieldsResolver {
     if (statement.row.issuer_member_id !== caller.memberId && !isCoordinator(caller)) return null;
     await recordSiteUrlRead(this.audit, req, caller, statement.row.site_fingerprints);
     return statement.row.jws;
+  }
+
+  @ResolveField(() => StatementReviewObject, {
+    nullable: true,
+    description: 'The latest curator decision on it (review, revocation, expiry) with the note: for your own member’s statements (and coordinators); null otherwise or when none was made.',
+  })
+  @Authenticated()
+  async review(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<StatementReviewObject | null> {
+    if (statement.row.issuer_member_id !== caller.memberId && !isCoordinator(caller)) return null;
+    const row = await this.indicators.reviewOf(req, { id: statement.id, indicatorId: statement.row.indicator_id });
+    return row ? Object.assign(new StatementReviewObject(), { decision: row.action, status: row.to_status as IndicatorStatus, note: row.note, at: row.at }) : null;
   }
 
   @ResolveField(() => String, { nullable: true, description: 'The exchange’s receipt; null unless your own member’s or you are a coordinator.' })

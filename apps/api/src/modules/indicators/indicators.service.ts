@@ -51,6 +51,15 @@ export class IndicatorsService {
     }).load(id);
   }
 
+  /** The latest curator decision on a statement (for its own member and coordinators; see the resolver). */
+  reviewOf(req: object, statement: { id: string; indicatorId: string }) {
+    return requestLoader<string, Awaited<ReturnType<IndicatorStore['reviewsOf']>>[number] | undefined>(req, 'statement-reviews', async (keys) => {
+      const pairs = keys.map((k) => ({ id: k.split('|')[0], indicatorId: k.split('|')[1] }));
+      const byId = new Map((await this.store.reviewsOf(pairs)).map((r) => [r.statement_id, r]));
+      return pairs.map((p) => byId.get(p.id));
+    }).load(`${statement.id}|${statement.indicatorId}`);
+  }
+
   sitesOf(req: object, caller: Caller, indicatorId: string): Promise<SiteRow[]> {
     return requestLoader<string, SiteRow[]>(req, 'sites', async (ids) => {
       const grouped = groupBy(await this.store.sitesOf(caller, ids), (r) => r.indicator_id);

@@ -3,6 +3,21 @@ import { IsEnum, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator
 import type { IndicatorSummary, IndicatorView, StatementRow } from '../indicator.rows.js';
 import { IndicatorKind, IndicatorStatus, Tlp } from './indicator.enums.js';
 
+@ObjectType('StatementReview', { description: 'A curator’s latest decision on a statement: told to the statement’s own member (and coordinators).' })
+export class StatementReviewObject {
+  @Field({ description: 'APPROVE, REJECT, REVOKE or EXPIRE.' })
+  decision: string;
+
+  @Field(() => IndicatorStatus, { description: 'The statement’s status the decision left.' })
+  status: IndicatorStatus;
+
+  @Field(() => String, { nullable: true, description: 'The curator’s note or reason.' })
+  note: string | null;
+
+  @Field()
+  at: Date;
+}
+
 @ObjectType('Indicator', {
   description:
     'One identity (kind, network, canonical value) and what the coalition says of it — as you see it: every derived field comes from the statements you may see (README "Indicator states").',
