@@ -123,3 +123,31 @@ describe('logs', () => {
     }
   });
 });
+
+describe('start-up without a way in', () => {
+  it('warns, saying how to make the first key, when the database has no principal and no bootstrap key is set', async () => {
+    const { loadConfig } = await import('@app/config');
+    const { startServer } = await import('../../apps/api/src/server.js');
+    const { createTestDatabase } = await import('../support/database.js');
+    const run = async (env: Record<string, string>) => {
+      const db = await createTestDatabase();
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(...chunk.toString().split('\n').filter(Boolean));
+          done();
+        },
+      });
+      const server = await startServer(loadConfig({ PORT: '0', DATABASE_URL: db.url, ...env }), { logger: createLogger('info', sink) });
+      await server.close();
+      await db.drop();
+      return lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && /CORDON_BOOTSTRAP_ADMIN_JWK/.test(l.msg));
+    };
+    const warned = await run({});
+    expect(warned).toHaveLength(1);
+    expect(warned[0].msg).toMatch(/nobody can sign in: make a key with `npm run -s cordon -- keygen --out keys\/admin\.json`/);
+    // With a bootstrap key, no warning.
+    const key = await newKey();
+    expect(await run({ CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(key.publicJwk) })).toEqual([]);
+  });
+});

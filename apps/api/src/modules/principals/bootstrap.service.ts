@@ -26,7 +26,18 @@ export class BootstrapService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.bootstrapAdminJwk) return;
+    if (!this.config.bootstrapAdminJwk) {
+      // An empty database and no bootstrap key: nobody could ever sign in. Say how to make one.
+      const [{ n }] = (await this.dataSource.query('SELECT count(*)::int AS n FROM principal')) as { n: number }[];
+      if (n === 0) {
+        this.logger.warn(
+          'no principal exists and CORDON_BOOTSTRAP_ADMIN_JWK is unset, so nobody can sign in: make a key with ' +
+            '`npm run -s cordon -- keygen --out keys/admin.json` and start with ' +
+            'CORDON_BOOTSTRAP_ADMIN_JWK="$(npm run -s cordon -- jwk --key keys/admin.json)" (README: Five minutes with Cordon)',
+        );
+      }
+      return;
+    }
     let jwk: PublicJwk;
     try {
       jwk = await parsePublicJwk(this.config.bootstrapAdminJwk, 'CORDON_BOOTSTRAP_ADMIN_JWK');
