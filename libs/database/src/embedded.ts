@@ -289,9 +289,32 @@ export class EmbeddedDatabase {
     }
     const home = path.resolve(this.options.pgHome ?? DEFAULT_PG_HOME);
     const unreachable = [...(binsReachable ? [] : [path.dirname(this.bins!.postgres)]), ...(dataReachable ? [] : [this.options.dataDir])];
+    if (unreachable.length > 0) await this.prepareHome(home, unreachable, reaches);
+    if (!binsReachable) this.bins = await copyBinaries(this.bins!, home);
+    if (!dataReachable) {
+      // A random id, recorded in cluster.json: moving the checkout, or another CORDON_PG_HOME
+      // later, never points this data directory at another (empty) cluster.
+      const id = randomBytes(8).toString('hex');
+      const base = path.join(home, 'clusters', id);
+      if ((await fs.mkdir(path.join(home, 'clusters'), { recursive: true, mode: 0o755 })) !== undefined) await fs.chmod(path.join(home, 'clusters'), 0o755);
+      await fs.mkdir(base, { recursive: true, mode: 0o700 });
+      await fs.chown(base, user.uid, user.gid);
+      this.clusterDir = path.join(base, 'pg');
+      this.logFile = path.join(base, 'postgres.log');
+      this.relocated = true;
+    }
+    const where = { binaries: path.dirname(path.dirname(this.bins!.postgres)), clusterDir: this.clusterDir, log: this.logFile };
+    await fs.writeFile(path.join(this.options.dataDir, 'cluster.json'), JSON.stringify({ ...where, dataDir: this.options.dataDir }, null, 2), { mode: 0o600 });
+    this.log(
+      `PostgreSQL runs as the postgres user, which cannot reach this checkout's node_modules or data directory: its binaries are kept in ${where.binaries}, its cluster in ${where.clusterDir} (CORDON_PG_HOME; recorded in cluster.json)`,
+      where,
+    );
+  }
+
+  /** CORDON_PG_HOME made (modes set only on what this creates: an existing /tmp keeps its own) and checked reachable. */
+  private async prepareHome(home: string, unreachable: string[], reaches: (file: string) => boolean): Promise<void> {
     try {
-      await fs.mkdir(home, { recursive: true, mode: 0o755 });
-      await fs.chmod(home, 0o755); // whatever the umask
+      if ((await fs.mkdir(home, { recursive: true, mode: 0o755 })) !== undefined) await fs.chmod(home, 0o755); // whatever the umask
     } catch (err) {
       throw new EmbeddedDatabaseError(
         `PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}; creating ${home} for it failed (${(err as Error).message}): set CORDON_PG_HOME to a directory it can reach, or CORDON_DATA_DIR, or DATABASE_URL`,
@@ -302,23 +325,6 @@ export class EmbeddedDatabase {
         `PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}, nor ${home}: set CORDON_PG_HOME to a directory it can reach (every directory above it searchable: chmod o+x), or DATABASE_URL`,
       );
     }
-    if (!binsReachable) this.bins = await copyBinaries(this.bins!, home);
-    if (!dataReachable) {
-      // A random id, recorded in cluster.json: moving the checkout, or another CORDON_PG_HOME
-      // later, never points this data directory at another (empty) cluster.
-      const id = randomBytes(8).toString('hex');
-      const base = path.join(home, 'clusters', id);
-      await fs.mkdir(path.join(home, 'clusters'), { recursive: true, mode: 0o755 });
-      await fs.chmod(path.join(home, 'clusters'), 0o755);
-      await fs.mkdir(base, { recursive: true, mode: 0o700 });
-      await fs.chown(base, user.uid, user.gid);
-      this.clusterDir = path.join(base, 'pg');
-      this.logFile = path.join(base, 'postgres.log');
-      this.relocated = true;
-    }
-    const where = { binaries: path.dirname(path.dirname(this.bins!.postgres)), clusterDir: this.clusterDir, log: this.logFile };
-    await fs.writeFile(path.join(this.options.dataDir, 'cluster.json'), JSON.stringify({ ...where, dataDir: this.options.dataDir }, null, 2), { mode: 0o600 });
-    this.log(`PostgreSQL runs as the postgres user, which cannot reach ${unreachable.join(' or ')}: its binaries are kept in ${where.binaries}, its cluster in ${where.clusterDir} (CORDON_PG_HOME)`, where);
   }
 
   private async initdb(credentials: Credentials): Promise<void> {
