@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,7 +95,20 @@ describe('embedded PostgreSQL', () => {
       server = await startServer(loadConfig(env), { logger: silent });
       const members = await post(server.url, { query: '{ members { name } }' }, await tokenFor(admin));
       expect(members.data!.members.map((m: { name: string }) => m.name)).toEqual(['Coalition Secretariat', 'Embedded Member']);
+      // `cordon audit verify` finds the running embedded database itself (port and generated
+      // credentials from the data directory), run from anywhere, no URL guessed.
+      const verify = () =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, [path.join(ROOT, 'dist/apps/cli/src/main.js'), 'audit', 'verify'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', CORDON_DATA_DIR: dataDir } }, (err, stdout, stderr) =>
+            resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+          );
+        });
+      const verified = await verify();
+      expect(verified).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit log verified: \d+ events/) });
       await server.close();
+      const stopped = await verify();
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toMatch(/the embedded PostgreSQL of .* is not running .*: start the service \(npm start\), or pass --database-url/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { parse } from '@app/canonical';
 import { ReceiptError, StatementRefusal, validateClaims, verifyReceipt } from '@app/statements';
 import { auditMonitor } from './audit-monitor.js';
@@ -376,10 +377,22 @@ const audit = program.command('audit').description('the audit log (SPEC 6)');
 audit
   .command('verify')
   .description('check every audit event, stored tree node and signed checkpoint in the database; exit 1 naming the first bad index')
-  .addOption(new Option('--database-url <url>', 'PostgreSQL URL of the Cordon database (read only)').env('DATABASE_URL'))
-  .action(async (opts: { databaseUrl?: string }) => {
+  .addOption(new Option('--database-url <url>', 'PostgreSQL URL of the Cordon database (read only); default: the running embedded one under --data-dir').env('DATABASE_URL'))
+  .addOption(new Option('--data-dir <dir>', 'the service\'s data directory (its embedded PostgreSQL: port and generated credentials)').env('CORDON_DATA_DIR').default('./data'))
+  .action(async (opts: { databaseUrl?: string; dataDir: string }) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => stream.write(text + '\n');
-    process.exitCode = await auditVerify({ databaseUrl: opts.databaseUrl, tty: Boolean(process.stderr.isTTY), out: line(process.stdout), err: line(process.stderr) });
+    let databaseUrl = opts.databaseUrl;
+    if (!databaseUrl) {
+      const { embeddedDatabaseUrl, EmbeddedDatabaseError } = await import('@app/database');
+      try {
+        databaseUrl = await embeddedDatabaseUrl(path.resolve(opts.dataDir));
+      } catch (err) {
+        if (!(err instanceof EmbeddedDatabaseError)) throw err;
+        process.stderr.write(`cordon: audit verify: ${err.message}\n`);
+        process.exit(2);
+      }
+    }
+    process.exitCode = await auditVerify({ databaseUrl, tty: Boolean(process.stderr.isTTY), out: line(process.stdout), err: line(process.stderr) });
   });
 
 audit

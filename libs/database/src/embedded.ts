@@ -428,3 +428,28 @@ async function copyBinaries(bins: Binaries, home: string): Promise<Binaries> {
   });
   return at(target);
 }
+
+/**
+ * The URL of the embedded PostgreSQL that a running Cordon keeps under `dataDir` (what `cordon
+ * audit verify` uses when given no URL): its generated credentials, the cluster's place
+ * (`cluster.json`, or `pg/`), and the port from the cluster's own postmaster.pid. Throws
+ * EmbeddedDatabaseError saying what is missing (no such data directory, not running).
+ */
+export async function embeddedDatabaseUrl(dataDir: string, database = 'cordon'): Promise<string> {
+  const credentialsFile = path.join(dataDir, 'credentials.json');
+  if (!(await exists(credentialsFile))) {
+    throw new EmbeddedDatabaseError(`no embedded PostgreSQL in ${dataDir} (no credentials.json): set CORDON_DATA_DIR to the service's data directory, or pass --database-url`);
+  }
+  const credentials = JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials;
+  let clusterDir = path.join(dataDir, 'pg');
+  const record = path.join(dataDir, 'cluster.json');
+  if (await exists(record)) clusterDir = (JSON.parse(await fs.readFile(record, 'utf8')) as { clusterDir: string }).clusterDir;
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  const lines = (await fs.readFile(pidFile, 'utf8').catch(() => '')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !Number.isInteger(port) || port <= 0) {
+    throw new EmbeddedDatabaseError(`the embedded PostgreSQL of ${dataDir} is not running (cluster ${clusterDir}): start the service (npm start), or pass --database-url`);
+  }
+  return `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
+}
