@@ -175,6 +175,21 @@ describe('members do their jobs with the CLI alone (issue 18)', () => {
     expect(JSON.parse(forged.stdout).reason).toMatch(/signature does not verify/);
   });
 
+  it('submit names a row’s missing or malformed claim in its outcome line, and goes on with the rest', async () => {
+    const input = path.join(dir, 'incomplete.csv');
+    writeFileSync(input, `kind,value,tlp,confidence,exp\nDOMAIN,a-${Date.now()}.example,GREEN,,\nDOMAIN,b-${Date.now()}.example,GREEN,high,\nDOMAIN,c-${Date.now()}.example,GREEN,50,soon\nDOMAIN,d-${Date.now()}.example,GREEN,50,\n`);
+    const output = path.join(dir, 'incomplete-outcomes.csv');
+    const res = await cordon(['submit', '--in', input, '--out', output, '--category', 'CSAM_COMMERCIAL', '--key', exchange.keyFile, '--url', app.url]);
+    expect(res.code).toBe(3);
+    const outcomes = parseCsv(readFileSync(output, 'utf8').trim().split('\n').slice(2).join('\n')) as string[][];
+    expect(outcomes.map((o) => [o[2], o[3], o[4].split(':')[0]])).toEqual([
+      ['false', 'BAD_CLAIMS', 'claims.confidence'],
+      ['false', 'BAD_CLAIMS', 'claims.confidence'],
+      ['false', 'BAD_CLAIMS', 'claims.exp'],
+      ['true', '', ''],
+    ]);
+  });
+
   it('submit reads NDJSON claims too, and refuses a line that sets iss or iat', async () => {
     const input = path.join(dir, 'statements.ndjson');
     writeFileSync(

@@ -54,11 +54,12 @@ function fromCsv(record: Record<string, string>, defaults: ClaimDefaults): RowCl
   return {
     indicator: { kind: get('kind') ?? '', ...(get('network') ? { network: get('network') } : {}), value: get('value') ?? '' },
     category: get('category') ?? defaults.category ?? '',
-    confidence: confidence === undefined ? Number.NaN : Number(confidence),
+    // Not a number: kept as given, so the claim rules name it (NaN could not be canonicalised for the jti).
+    confidence: (confidence !== undefined && /^-?\d+$/.test(confidence) ? Number(confidence) : confidence) as number,
     tlp: get('tlp') ?? defaults.tlp ?? '',
     ...(get('share_with') ? { shareWith: list(get('share_with')) } : {}),
     ...(sites.length || reference || observedAt ? { evidence: { ...(sites.length ? { sites } : {}), ...(reference ? { reference } : {}), ...(observedAt ? { observedAt } : {}) } } : {}),
-    ...(exp ? { exp: /^\d+$/.test(exp) ? Number(exp) : Math.floor(Date.parse(exp) / 1000) } : {}),
+    ...(exp ? { exp: (/^\d+$/.test(exp) ? Number(exp) : Number.isNaN(Date.parse(exp)) ? exp : Math.floor(Date.parse(exp) / 1000)) as number } : {}),
     ...(get('jti') ? { jti: get('jti') } : {}),
   };
 }
