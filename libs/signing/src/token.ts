@@ -242,11 +242,11 @@ export function createSigner(privateJwk: PrivateJwk): CompactSigner {
 }
 
 /** Verifies a compact JWS against one of a set of public keys (e.g. the exchange JWKS). */
-export async function verifyCompact(jws: string, keys: PublicJwk[]): Promise<{ payload: unknown; kid: string }> {
+export async function verifyCompact(jws: string, keys: PublicJwk[]): Promise<{ payload: unknown; kid: string; typ?: string }> {
   const header = jose.decodeProtectedHeader(jws);
   const jwk = keys.find((k) => k.kid === header.kid);
   if (!jwk || header.alg !== jwk.alg) throw new TokenError('no such key in the key set');
   const key = await jose.importJWK({ ...jwk }, jwk.alg);
   const { payload } = await jose.compactVerify(jws, key, { algorithms: [jwk.alg] });
-  return { payload: JSON.parse(new TextDecoder().decode(payload)), kid: jwk.kid };
+  return { payload: JSON.parse(new TextDecoder().decode(payload)), kid: jwk.kid, typ: typeof header.typ === 'string' ? header.typ : undefined };
 }

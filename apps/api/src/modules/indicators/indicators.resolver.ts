@@ -137,6 +137,9 @@ export class IndicatorsResolver {
   }
 }
 
+/** SPEC 4: what only a statement's own member and coordinators read (its JWS, receipt, review). */
+const issuersOwn = (caller: Caller, statement: StatementObject) => statement.row.issuer_member_id === caller.memberId || isCoordinator(caller);
+
 @Resolver(() => StatementObject)
 export class StatementFieldsResolver {
   constructor(
@@ -152,7 +155,7 @@ export class StatementFieldsResolver {
   })
   @Authenticated()
   async jws(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<string | null> {
-    if (statement.row.issuer_member_id !== caller.memberId && !isCoordinator(caller)) return null;
+    if (!issuersOwn(caller, statement)) return null;
     await recordSiteUrlRead(this.audit, req, caller, statement.row.site_fingerprints);
     return statement.row.jws;
   }
@@ -163,7 +166,7 @@ export class StatementFieldsResolver {
   })
   @Authenticated()
   async review(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() statement: StatementObject): Promise<StatementReviewObject | null> {
-    if (statement.row.issuer_member_id !== caller.memberId && !isCoordinator(caller)) return null;
+    if (!issuersOwn(caller, statement)) return null;
     const row = await this.indicators.reviewOf(req, { id: statement.id, indicatorId: statement.row.indicator_id });
     return row ? Object.assign(new StatementReviewObject(), { decision: row.action, status: row.to_status as IndicatorStatus, note: row.note, at: row.at }) : null;
   }
@@ -171,7 +174,7 @@ export class StatementFieldsResolver {
   @ResolveField(() => String, { nullable: true, description: 'The exchange’s receipt; null unless your own member’s or you are a coordinator.' })
   @Authenticated()
   receipt(@CurrentCaller() caller: Caller, @Parent() statement: StatementObject): string | null {
-    return statement.row.issuer_member_id === caller.memberId || isCoordinator(caller) ? statement.row.receipt : null;
+    return issuersOwn(caller, statement) ? statement.row.receipt : null;
   }
 
   @ResolveField(() => PrincipalObject, {
