@@ -8,7 +8,7 @@ import { nextAddress, statement, SUBMIT, SUBMIT_MANY } from '../support/statemen
 
 type Party = { memberId: string; principalId: string; key: TestKey };
 
-const EXCLUSION_FIELDS = 'id kind network value fingerprint reason createdBy createdAt removedAt removedBy existingIndicator { id status }';
+const EXCLUSION_FIELDS = 'id kind network value fingerprint reason createdBy createdAt removedAt removedBy warning existingIndicator { id status }';
 const ADD = `mutation($i: ExclusionInput!) { addExclusion(input: $i) { ${EXCLUSION_FIELDS} } }`;
 const REMOVE = `mutation($id: ID!) { removeExclusion(id: $id) { ${EXCLUSION_FIELDS} } }`;
 const LIST = `query($all: Boolean) { exclusions(includeRemoved: $all) { ${EXCLUSION_FIELDS} } }`;
@@ -210,6 +210,9 @@ describe('exclusion list (SPEC 4)', () => {
 
     const exclusion = await addExclusion(value.toUpperCase().replace('0X', '0x'), 'bsc', 'Known exchange deposit wallet');
     expect(exclusion.existingIndicator).toEqual({ id: indicator.id, status: 'PENDING' });
+    expect(exclusion.warning).toBe(
+      `indicator ${indicator.id} for this value is PENDING (approving it would make it match); the exclusion only refuses new statements: revoke it with revokeIndicator, or add the exclusion with revokeMatching: true`,
+    );
     expect(await snapshot()).toEqual(beforeRow);
     expect(await counts()).toEqual({ ...before, exclusions: before.exclusions + 1, active: before.active + 1, events: before.events + 1 });
     const [event] = await superuserQuery<{ canonical: string }>(app.db, 'SELECT canonical FROM audit_event WHERE subject_id = $1', [exclusion.id]);
@@ -217,6 +220,49 @@ describe('exclusion list (SPEC 4)', () => {
 
     const list = await app.gql(LIST, {}, curator.key);
     expect(list.data!.exclusions.find((e: { id: string }) => e.id === exclusion.id).existingIndicator).toEqual({ id: indicator.id, status: 'PENDING' });
+  });
+
+  it('an exclusion for a value with an ACTIVE indicator warns that it still matches, or revokes it in the same call with revokeMatching', async () => {
+    const ADD_REVOKING = `mutation($i: ExclusionInput!) { addExclusion(input: $i) { id warning existingIndicator { id status } revokedIndicator { id status } } }`;
+    const SCREEN = `query($i: ScreenInput!) { screen(input: $i) { match indicator { id status } } }`;
+    const NOTES = `{ notifications { kind indicator { id } message } }`;
+    const listActive = async () => {
+      const value = nextAddress();
+      const submitted = await app.gql(SUBMIT, { jws: await statement(curator.key, { iss: curator.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } }) }, curator.key);
+      expect(submitted.data!.submitStatement.indicator.status).toBe('ACTIVE');
+      return { value, id: submitted.data!.submitStatement.indicator.id as string };
+    };
+    const screen = async (value: string) => (await app.gql(SCREEN, { i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value } }, exchange.key)).data!.screen;
+
+    // Without revokeMatching: the answer says the indicator still matches, and it does.
+    const kept = await listActive();
+    const warned = (await app.gql(ADD_REVOKING, { i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: kept.value, reason: 'hot wallet of exchange Y' } }, curator.key)).data!.addExclusion;
+    expect(warned).toMatchObject({ existingIndicator: { id: kept.id, status: 'ACTIVE' }, revokedIndicator: null });
+    expect(warned.warning).toMatch(new RegExp(`^indicator ${kept.id} for this value is ACTIVE and still matches in screening; .*revokeMatching: true$`));
+    expect(await screen(kept.value)).toEqual({ match: true, indicator: { id: kept.id, status: 'ACTIVE' } });
+
+    // With revokeMatching: revoked in the same call, with the reason; screening stops matching and
+    // the members that acted on it are told.
+    const revoked = await listActive();
+    expect((await app.gql('mutation($id: ID!) { reportSighting(indicatorId: $id, kind: ACTIONED) { id } }', { id: revoked.id }, exchange.key)).errors).toBeUndefined();
+    const added = await app.gql(ADD_REVOKING, { i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: revoked.value, reason: 'payment aggregator wallet', revokeMatching: true } }, curator.key);
+    expect(added.errors).toBeUndefined();
+    expect(added.data!.addExclusion).toMatchObject({ warning: null, revokedIndicator: { id: revoked.id, status: 'REVOKED' }, existingIndicator: { id: revoked.id, status: 'REVOKED' } });
+    expect(await screen(revoked.value)).toEqual({ match: false, indicator: null });
+    const events = await superuserQuery<{ action: string; tx: string }>(
+      app.db,
+      `SELECT action, canonical::jsonb->>'tx' AS tx FROM audit_event WHERE subject_id IN ($1, $2) ORDER BY idx`,
+      [added.data!.addExclusion.id, revoked.id],
+    );
+    expect(events.map((e) => e.action).slice(-2)).toEqual(['exclusion.add', 'indicator.revoke']);
+    const notes = (await app.gql(NOTES, {}, exchange.key)).data!.notifications;
+    expect(notes).toContainEqual({ kind: 'REVOKED', indicator: { id: revoked.id }, message: expect.stringContaining('excluded as known-benign: payment aggregator wallet') });
+
+    // revokeMatching with nothing listed for the value is simply an exclusion.
+    const plain = await app.gql(ADD_REVOKING, { i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress(), reason: 'benign', revokeMatching: true } }, curator.key);
+    expect(plain.data!.addExclusion).toMatchObject({ warning: null, existingIndicator: null, revokedIndicator: null });
+    const bad = await app.gql(ADD_REVOKING, { i: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress(), reason: 'benign', revokeMatching: 'yes' } }, curator.key);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses invalid input with BAD_USER_INPUT naming the field and why, and stores nothing', async () => {

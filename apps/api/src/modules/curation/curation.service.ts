@@ -5,7 +5,7 @@ import { decodeCursor, pageSize } from '../../common/paging.js';
 import { CordonException, ErrorCode } from '../../common/cordon.exception.js';
 import { LOGGER } from '../../common/tokens.js';
 import { optionalText, text, uuid } from '../../common/validate.js';
-import { Transactions } from '../audit/transactions.js';
+import { Transactions, type Tx } from '../audit/transactions.js';
 import { NotificationsService } from '../disputes/notifications.service.js';
 import type { IndicatorStatus } from '../indicators/dto/indicator.enums.js';
 import type { IndicatorView } from '../indicators/indicator.rows.js';
@@ -63,16 +63,19 @@ export class CurationService {
   revoke(caller: Caller, id: string, reason: string, expectation: Expectation = {}): Promise<IndicatorView> {
     const indicatorId = uuid('id', id);
     const why = text('reason', reason);
-    return this.transactions.run(caller, async (tx) => {
-      const { after } = await this.store.transition(tx, { indicatorId, action: 'REVOKE', note: why, ...expectation });
-      await this.notifications.notifyActioned(
-        tx,
-        after.id,
-        'REVOKED',
-        `indicator ${after.id} (${after.kind}, fingerprint ${after.fingerprint}) was revoked: ${why}. Reverse any action you took on it.`,
-      );
-      return after;
-    });
+    return this.transactions.run(caller, (tx) => this.revokeIn(tx, indicatorId, why, expectation));
+  }
+
+  /** The revocation inside a caller's transaction (an exclusion added with revokeMatching). */
+  async revokeIn(tx: Tx, indicatorId: string, why: string, expectation: Expectation = {}): Promise<IndicatorView> {
+    const { after } = await this.store.transition(tx, { indicatorId, action: 'REVOKE', note: why, ...expectation });
+    await this.notifications.notifyActioned(
+      tx,
+      after.id,
+      'REVOKED',
+      `indicator ${after.id} (${after.kind}, fingerprint ${after.fingerprint}) was revoked: ${why}. Reverse any action you took on it.`,
+    );
+    return after;
   }
 
   expire(caller: Caller, id: string, expectation: Expectation = {}): Promise<IndicatorView> {

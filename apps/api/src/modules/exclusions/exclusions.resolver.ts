@@ -22,17 +22,27 @@ export class ExclusionsResolver {
 
   @Mutation(() => ExclusionObject, {
     description:
-      'Puts a known-benign value on the exclusion list: statements about it are then refused (EXCLUDED). An existing indicator for it is left as it is and named in existingIndicator.',
+      'Puts a known-benign value on the exclusion list: statements about it are then refused (EXCLUDED). An existing indicator for it is named in existingIndicator and left as it is (with a warning while it still matches), or revoked in the same transaction with input.revokeMatching: true (then in revokedIndicator).',
   })
   @Roles(Role.CURATOR)
   async addExclusion(@CurrentCaller() caller: Caller, @Args('input') input: ExclusionInput): Promise<ExclusionObject> {
-    return ExclusionObject.from(await this.service.add(caller, input));
+    const added = await this.service.add(caller, input);
+    return ExclusionObject.from(added.row, added);
   }
 
   @Mutation(() => ExclusionObject, { description: 'Takes an exclusion out of force (kept, with removedAt and removedBy).' })
   @Roles(Role.CURATOR)
   async removeExclusion(@CurrentCaller() caller: Caller, @Args('id', { type: () => ID }) id: string): Promise<ExclusionObject> {
     return ExclusionObject.from(await this.service.remove(caller, id));
+  }
+
+  @ResolveField(() => IndicatorObject, {
+    nullable: true,
+    description: 'On addExclusion with revokeMatching: the indicator this call revoked, as it now stands; null otherwise.',
+  })
+  @Roles(Role.CURATOR)
+  revokedIndicator(@Parent() exclusion: ExclusionObject): IndicatorObject | null {
+    return exclusion.revoked ? IndicatorObject.from(exclusion.revoked) : null;
   }
 
   @ResolveField(() => IndicatorObject, {

@@ -6,7 +6,7 @@ export class NotificationObject {
   @Field(() => ID)
   id: string;
 
-  @Field({ description: 'REVOKED or DISPUTE_UPHELD (more kinds may come).' })
+  @Field({ description: 'REVOKED (an indicator you reported ACTIONED on was revoked), DISPUTE_UPHELD (… its dispute was upheld), DISPUTE_RESOLVED (your own dispute was decided; the curator’s note in message); more kinds may come.' })
   kind: string;
 
   @Field()

@@ -1,5 +1,5 @@
 import { Field, InputType } from '@nestjs/graphql';
-import { IsEnum, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsEnum, IsOptional, IsString } from 'class-validator';
 import { IndicatorKind } from '../../indicators/dto/indicator.enums.js';
 
 /** SPEC 8: `input ExclusionInput { kind: IndicatorKind!, network: String, value: String!, reason: String! }`. */
@@ -21,4 +21,13 @@ export class ExclusionInput {
   @Field({ description: 'Why the value is benign; statements about it are refused with this reason.' })
   @IsString({ message: 'must be a string' })
   reason: string;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Also revoke the indicator listed for this value (ACTIVE, DISPUTED or PENDING), in the same transaction, with the exclusion’s reason. Default false: the indicator is left as it is and the answer warns.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  revokeMatching?: boolean | null;
 }

@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { IndicatorKind } from '../../indicators/dto/indicator.enums.js';
 import type { ExclusionRow } from '../exclusion.rows.js';
+import type { IndicatorView } from '../../indicators/indicator.rows.js';
 
 @ObjectType('Exclusion', {
   description: 'A known-benign value on the exclusion list (SPEC 4): statements about it are refused with code EXCLUDED and this reason.',
@@ -36,7 +37,16 @@ export class ExclusionObject {
   @Field(() => ID, { nullable: true, description: 'The principal that removed it.' })
   removedBy: string | null;
 
-  static from(row: ExclusionRow): ExclusionObject {
+  @Field(() => String, {
+    nullable: true,
+    description: 'On addExclusion only: set when an indicator for this value can still match (and was not revoked with revokeMatching), saying so and how to revoke it.',
+  })
+  warning: string | null;
+
+  /** On addExclusion with revokeMatching: the indicator it revoked (resolved as revokedIndicator). */
+  revoked?: IndicatorView | null;
+
+  static from(row: ExclusionRow, added?: { warning: string | null; revokedIndicator: IndicatorView | null }): ExclusionObject {
     return Object.assign(new ExclusionObject(), {
       id: row.id,
       kind: row.kind as IndicatorKind,
@@ -48,6 +58,8 @@ export class ExclusionObject {
       createdAt: row.created_at,
       removedAt: row.removed_at,
       removedBy: row.removed_by,
+      warning: added?.warning ?? null,
+      revoked: added?.revokedIndicator ?? null,
     });
   }
 }
