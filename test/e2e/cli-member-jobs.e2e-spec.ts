@@ -83,6 +83,10 @@ describe('members do their jobs with the CLI alone (issue 18)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toMatch(/BAD_CLAIMS: claims\.confidence: must be a whole number from 0 to 100/);
+    // A category outside the vocabulary is named with the allowed ones, before anything is signed.
+    const typo = await cordon(['sign', '--claims', claimsFile, '--confidence', '60', '--category', 'CSAM_COMERCIAL', '--key', hotline.keyFile, '--url', app.url]);
+    expect(typo).toMatchObject({ code: 1, stdout: '' });
+    expect(typo.stderr).toMatch(/BAD_CLAIMS: claims\.category: CSAM_COMERCIAL is not a category in force; allowed: CSAM_ADVERTISING, CSAM_COMMERCIAL, /);
     // Flags override the file.
     const fixed = await cordon(['sign', '--claims', claimsFile, '--confidence', '60', '--iss', hotline.principalId, '--key', hotline.keyFile]);
     expect(fixed.code).toBe(0);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { superuserQuery } from '../support/database.js';
 import type { TestKey } from '../support/keys.js';
-import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
+import { addCategories, createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
 
 type Party = { memberId: string; principalId: string; key: TestKey };
@@ -25,6 +25,7 @@ describe('visibility (SPEC 3): TLP × viewer × read path', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
+    await addCategories(app, ['OPEN_CAT', 'SECRET_CAT']);
     submitter = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['CONTRIBUTOR']);
     other = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER', 'CONTRIBUTOR']);
     shared = await createMemberWithPrincipal(app, 'CARD_PROCESSOR', ['SCREENER']);

@@ -84,6 +84,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   return app;
 }
 
+/** Adds categories to the vocabulary as the bootstrap admin (a CURATOR): statements may then carry them. */
+export async function addCategories(app: TestApp, names: string[]): Promise<void> {
+  for (const name of names) {
+    const res = await app.gql('mutation($i: CategoryInput!) { addCategory(input: $i) { name } }', { i: { name, description: `test category ${name}` } });
+    if (res.errors) throw new Error(`addCategory ${name}: ${JSON.stringify(res.errors)}`);
+  }
+}
+
 /** Creates a member and a principal in it with a fresh key; returns ids and the key. */
 export async function createMemberWithPrincipal(
   app: TestApp,

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { Clock } from '../../apps/api/src/common/clock.js';
 import { superuserQuery } from './database.js';
 import { newKey, type TestKey, tokenFor } from './keys.js';
-import { startTestApp, type TestApp } from './server.js';
+import { addCategories, startTestApp, type TestApp } from './server.js';
 import { statement } from './statements.js';
 
 /**
@@ -90,6 +90,7 @@ export async function openWorlds(): Promise<Worlds> {
   for (let i = 0; i < 2; i++) {
     // Whole views of hundreds of indicators in one query: past the default cost limit on purpose.
     const app = await startTestApp({ CORDON_MAX_QUERY_COST: '1000000' });
+    await addCategories(app, ['HIDDEN_CAT', 'VISIBLE_CAT', 'FRAUD', 'SCAM']);
     app.server.app.get(Clock).now = () => new Date(now);
     const members = {} as Record<Who, string>;
     const principals = {} as Record<Who, string>;

@@ -31,6 +31,7 @@ import { DisputesModule } from './modules/disputes/disputes.module.js';
 import { ExclusionsModule } from './modules/exclusions/exclusions.module.js';
 import { ScreeningModule } from './modules/screening/screening.module.js';
 import { ChangesModule } from './modules/changes/changes.module.js';
+import { CategoriesModule } from './modules/categories/categories.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -85,6 +86,7 @@ export class AppModule {
         ExclusionsModule,
         ScreeningModule,
         ChangesModule,
+        CategoriesModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],

@@ -229,9 +229,18 @@ program
       ...(opts.shareWith ? { shareWith: opts.shareWith } : {}),
       ...(opts.exp !== undefined ? { exp: time(opts.exp) } : claims.exp !== undefined ? { exp: time(claims.exp) } : {}),
       jti: (opts.jti as string | undefined) ?? (claims.jti as string | undefined) ?? randomUUID(),
-      iss: (opts.iss as string | undefined) ?? (claims.iss as string | undefined) ?? (await ownPrincipalId(opts)),
+      iss: (opts.iss as string | undefined) ?? (claims.iss as string | undefined),
       iat: now,
     };
+    if (full.iss === undefined) {
+      // Asking the service who we are anyway: ask for the category vocabulary in the same call.
+      const asked = (await callGraphql(opts, '{ me { id } categories { name } }')) as { me: { id: string }; categories: { name: string }[] };
+      full.iss = asked.me.id;
+      const allowed = asked.categories.map((c) => c.name);
+      if (typeof full.category === 'string' && !allowed.includes(full.category)) {
+        fail(`BAD_CLAIMS: claims.category: ${full.category} is not a category in force; allowed: ${allowed.join(', ')}`);
+      }
+    }
     // The service's own claim rules, here first: a bad claim is named before anything is signed.
     try {
       validateClaims(full, now);

@@ -6,6 +6,7 @@ import { ScreeningStorage1764800000000 } from './1764800000000-screening-storage
 import { CredentialNotify1764900000000 } from './1764900000000-credential-notify.js';
 import { FingerprintHashIndex1765000000000 } from './1765000000000-fingerprint-hash-index.js';
 import { PerViewerState1765100000000 } from './1765100000000-per-viewer-state.js';
+import { Categories1765200000000 } from './1765200000000-categories.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CredentialNotify1764900000000,
   FingerprintHashIndex1765000000000,
   PerViewerState1765100000000,
+  Categories1765200000000,
 ];

@@ -6,9 +6,10 @@ import { PrincipalsModule } from '../principals/principals.module.js';
 import { StatementRepository } from './statement.repository.js';
 import { StatementsResolver, SubmitResultResolver } from './statements.resolver.js';
 import { StatementsService } from './statements.service.js';
+import { CategoriesModule } from '../categories/categories.module.js';
 
 @Module({
-  imports: [IndicatorsModule, PrincipalsModule, MembersModule, ExclusionsModule],
+  imports: [IndicatorsModule, PrincipalsModule, MembersModule, ExclusionsModule, CategoriesModule],
   providers: [StatementRepository, StatementsService, StatementsResolver, SubmitResultResolver],
   exports: [StatementsService],
 })

@@ -23,6 +23,7 @@ import { MembersService } from '../members/members.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { PrincipalsService, type SigningKey } from '../principals/principals.service.js';
 import { StatementRepository } from './statement.repository.js';
+import { CategoriesService } from '../categories/categories.service.js';
 import { isStorableJti, RECEIPT_TYP, type ReceiptClaims, type StatementClaims, StatementRefusal, type StatementRefusalCode, validateClaims } from '@app/statements';
 
 const STORABLE_ISS = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -68,6 +69,7 @@ export class StatementsService {
     private readonly principals: PrincipalsService,
     private readonly members: MembersService,
     private readonly exclusions: ExclusionsService,
+    private readonly categories: CategoriesService,
     private readonly exchangeKey: ExchangeKeyService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: CordonConfig,
@@ -121,7 +123,9 @@ export class StatementsService {
       }),
     );
 
-    // 3. Claims and the issuer's standing.
+    // 3. Claims (the category from the vocabulary in force) and the issuer's standing.
+    const needsClaims = items.some((i) => !i.refusal && !i.stored);
+    const categories = new Set(needsClaims ? await this.categories.inForce() : []);
     for (const item of items) {
       if (item.refusal || item.stored) continue;
       try {
@@ -129,6 +133,14 @@ export class StatementsService {
       } catch (err) {
         if (err instanceof StatementRefusal) refuse(item, err.code, err.message);
         else throw err;
+        continue;
+      }
+      if (!categories.has(item.claims.category)) {
+        refuse(
+          item,
+          'BAD_CLAIMS',
+          `claims.category: ${item.claims.category} is not a category in force; allowed: ${[...categories].join(', ')} (coordinators add more with addCategory)`,
+        );
         continue;
       }
       const key = item.key!;
