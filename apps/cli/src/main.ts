@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from '@app/canonical';
 import { ReceiptError, StatementRefusal, validateClaims, verifyReceipt } from '@app/statements';
+import { registerAdminCommands } from './admin-commands.js';
 import { auditMonitor } from './audit-monitor.js';
 import { auditVerify } from './audit-verify.js';
 import { ResumeError } from './resumable.js';
@@ -430,5 +431,7 @@ audit
     }
     process.exitCode = 1;
   });
+
+registerAdminCommands(program, audit, { callGraphql, keyOption, urlOption, audienceOption, fail, readKey, positiveInt });
 
 await program.parseAsync(process.argv);
