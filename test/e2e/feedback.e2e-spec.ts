@@ -85,5 +85,19 @@ describe('members hear back about their submissions and disputes', () => {
     await app.gql(`mutation($id: ID!) { reportSighting(indicatorId: $id, kind: SEEN) { id } }`, { id }, exchange.key);
     await app.gql(`mutation($id: ID!) { reportSighting(indicatorId: $id, kind: FALSE_POSITIVE) { id } }`, { id }, processor.key);
     expect((await app.gql(READ, { id }, coordinator.key)).data!.indicator.sightings).toEqual({ seen: 1, falsePositive: 2, actioned: 0 });
+
+    // The latest note per member and kind is kept and readable: a member its own, a coordinator everyone's.
+    const REPORTS = `query($id: ID!) { indicator(id: $id) { sightingReports { kind note reportCount member { id } } } }`;
+    const own = (await app.gql(REPORTS, { id }, exchange.key)).data!.indicator.sightingReports;
+    expect(own).toEqual([
+      { kind: 'SEEN', note: null, reportCount: 1, member: { id: exchange.memberId } },
+      { kind: 'FALSE_POSITIVE', note: 'again 2', reportCount: 3, member: { id: exchange.memberId } },
+    ]);
+    expect((await app.gql(REPORTS, { id }, processor.key)).data!.indicator.sightingReports).toEqual([
+      { kind: 'FALSE_POSITIVE', note: null, reportCount: 1, member: { id: processor.memberId } },
+    ]);
+    const all = (await app.gql(REPORTS, { id }, coordinator.key)).data!.indicator.sightingReports;
+    expect(all).toHaveLength(3);
+    expect(all).toEqual(expect.arrayContaining([...own, { kind: 'FALSE_POSITIVE', note: null, reportCount: 1, member: { id: processor.memberId } }]));
   });
 });

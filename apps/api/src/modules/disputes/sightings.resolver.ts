@@ -63,4 +63,13 @@ export class IndicatorSightingsResolver {
   async sightings(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<SightingCountsObject> {
     return Object.assign(new SightingCountsObject(), await this.sightingService.countsOf(req, caller, indicator.id));
   }
+
+  @ResolveField(() => [SightingObject], {
+    description:
+      'The latest report per member and kind, newest first, with its note and reportCount: your own member’s; a COORDINATOR member’s principals read every member’s.',
+  })
+  @Authenticated()
+  async sightingReports(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() indicator: IndicatorObject): Promise<SightingObject[]> {
+    return (await this.sightingService.latestReports(req, caller, indicator.id)).map((r) => SightingObject.from(r));
+  }
 }

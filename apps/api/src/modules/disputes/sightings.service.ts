@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Caller } from '../../common/caller.js';
+import { type Caller, isCoordinator } from '../../common/caller.js';
 import { Clock } from '../../common/clock.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { requestLoader } from '../../common/request-loader.js';
@@ -80,6 +80,27 @@ export class SightingsService {
         const r = byId.get(id);
         return { seen: r?.seen ?? 0, falsePositive: r?.false_positive ?? 0, actioned: r?.actioned ?? 0 };
       });
+    }).load(indicatorId);
+  }
+
+  /**
+   * The latest report per member and kind, with how many times it was made (one query per
+   * request): a coordinator reads every member's, anyone else only its own member's.
+   */
+  latestReports(req: object, caller: Caller, indicatorId: string): Promise<(SightingRow & { report_count: number })[]> {
+    return requestLoader<string, (SightingRow & { report_count: number })[]>(req, 'disputes:sighting-latest', async (ids) => {
+      const rows = (await this.dataSource.query(
+        `SELECT * FROM (
+           SELECT DISTINCT ON (g.indicator_id, g.member_id, g.kind)
+                  g.id, g.indicator_id, g.member_id, g.principal_id, g.kind, g.note, g.created_at,
+                  count(*) OVER (PARTITION BY g.indicator_id, g.member_id, g.kind)::int AS report_count
+             FROM sighting g
+            WHERE g.indicator_id = ANY($1::uuid[]) AND ($2::boolean OR g.member_id = $3)
+            ORDER BY g.indicator_id, g.member_id, g.kind, g.created_at DESC, g.id DESC
+         ) latest ORDER BY created_at DESC, id DESC`,
+        [ids, isCoordinator(caller), caller.memberId],
+      )) as (SightingRow & { report_count: number })[];
+      return ids.map((id) => rows.filter((r) => r.indicator_id === id));
     }).load(indicatorId);
   }
 

@@ -31,11 +31,17 @@ export class SightingObject {
   @Field()
   createdAt: Date;
 
+  @Field(() => Int, {
+    nullable: true,
+    description: 'On Indicator.sightingReports: how many times the member reported this kind (note and createdAt are of the latest); null elsewhere.',
+  })
+  reportCount: number | null;
+
   /** Resolved through the indicator loader, with visibility. */
   indicatorId: string;
   memberId: string;
 
-  static from(row: SightingRow): SightingObject {
+  static from(row: SightingRow & { report_count?: number }): SightingObject {
     return Object.assign(new SightingObject(), {
       id: row.id,
       kind: row.kind as SightingKind,
@@ -43,11 +49,12 @@ export class SightingObject {
       createdAt: row.created_at,
       indicatorId: row.indicator_id,
       memberId: row.member_id,
+      reportCount: row.report_count ?? null,
     });
   }
 }
 
-@ObjectType('SightingCounts', { description: 'Sightings reported on an indicator, by kind, over all members (each report counts).' })
+@ObjectType('SightingCounts', { description: 'Sightings reported on an indicator, by kind: each member counts once per kind, however often it repeats a report.' })
 export class SightingCountsObject {
   @Field(() => Int)
   seen: number;
