@@ -120,9 +120,9 @@ describe('cordon CLI (compiled, as a user runs it)', () => {
     expect(lines).toHaveLength(27);
     // The first line proves which input the results are for (size and SHA-256), so a resume can check it.
     expect(lines[0]).toBe(`# cordon screen input-bytes=${statSync(input).size} input-sha256=${createHash('sha256').update(readFileSync(input)).digest('hex')}`);
-    expect(lines[1]).toBe('input,network,valid,error,match,matchedVia,indicatorId,status');
-    expect(lines[5]).toMatch(/,true,,true,EXACT,[0-9a-f-]{36},ACTIVE$/);
-    expect(lines[7]).toMatch(/^not-an-address,ethereum,false,/);
+    expect(lines[1]).toBe('input,kind,network,normalized,valid,error,match,matchedVia,indicatorId,status,confidence,category');
+    expect(lines[5]).toMatch(/,true,,true,EXACT,[0-9a-f-]{36},ACTIVE,80,CSAM_COMMERCIAL$/);
+    expect(lines[7]).toMatch(/^not-an-address,WALLET_ADDRESS,ethereum,,false,/);
     // Interrupted after 12 rows: the next run screens only the rest.
     writeFileSync(output, lines.slice(0, 14).join('\n') + '\n');
     const resumed = await cordon(args);

@@ -91,6 +91,61 @@ describe('screening (SPEC 5)', () => {
     expect(unrelated.data!.screen).toMatchObject({ valid: true, match: false, matchedVia: null, indicator: null });
   });
 
+  it('matches a listed indicator screened defanged or with a network ticker, and shows the canonical form (issue 18.7)', async () => {
+    const urlId = await submit(coordinator, { indicator: { kind: 'URL', value: 'https://pay-abuse.example.org/checkout?id=1' } });
+    const FULL = `query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input kind network normalized fingerprint valid error match matchedVia matchedValue indicator { id } } }`;
+    const res = await app.gql(
+      FULL,
+      {
+        inputs: [
+          { kind: 'DOMAIN', value: 'pay-abuse[.]example[.]com' },
+          { kind: 'DOMAIN', value: 'Checkout(.)PAY-ABUSE{.}example[dot]com' },
+          { kind: 'URL', value: 'hxxps[://]pay-abuse[.]example[.]org/checkout?id=1#top' },
+          { kind: 'URL', value: 'hXXp://checkout[.]pay-abuse[.]example[.]com/buy' },
+          // Only scheme and host are refanged: "[.]" in the query is the page's own, so this is another page.
+          { kind: 'URL', value: 'hxxps://pay-abuse[.]example[.]org/checkout?id=[.]' },
+          { kind: 'WALLET_ADDRESS', network: 'ETH', value: listedAddress },
+          { kind: 'WALLET_ADDRESS', network: 'Ethereum', value: listedAddress },
+        ],
+      },
+      outsider.key,
+    );
+    expect(res.errors).toBeUndefined();
+    const [domain, sub, url, urlDomain, other, eth, named] = res.data!.screenBatch;
+    expect(domain).toMatchObject({ input: 'pay-abuse[.]example[.]com', valid: true, match: true, matchedVia: 'EXACT', normalized: 'pay-abuse.example.com', indicator: { id: ids.domain } });
+    expect(domain.fingerprint).toBe(createHash('sha256').update('DOMAIN||pay-abuse.example.com').digest('hex'));
+    expect(sub).toMatchObject({ match: true, matchedVia: 'PARENT_DOMAIN', matchedValue: 'pay-abuse.example.com', normalized: 'checkout.pay-abuse.example.com', indicator: { id: ids.domain } });
+    expect(url).toMatchObject({ match: true, matchedVia: 'EXACT', normalized: 'https://pay-abuse.example.org/checkout?id=1', indicator: { id: urlId } });
+    expect(urlDomain).toMatchObject({ match: true, matchedVia: 'URL_DOMAIN', normalized: 'http://checkout.pay-abuse.example.com/buy', indicator: { id: ids.domain } });
+    expect(other).toMatchObject({ valid: true, match: false, normalized: 'https://pay-abuse.example.org/checkout?id=[.]', indicator: null });
+    // `eth` is ethereum itself, not another EVM chain: EXACT, not EVM_ADDRESS.
+    expect(eth).toMatchObject({ valid: true, match: true, matchedVia: 'EXACT', network: 'ethereum', normalized: listedAddress.toLowerCase(), indicator: { id: ids.wallet } });
+    expect(named).toMatchObject({ match: true, matchedVia: 'EXACT', network: 'ethereum', indicator: { id: ids.wallet } });
+    const unknown = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', network: 'doge', value: listedAddress } }, outsider.key);
+    expect(unknown.data!.screen).toMatchObject({ valid: false, network: 'doge', error: expect.stringMatching(/^network: .*btc for bitcoin.*\(UNSUPPORTED_NETWORK\)$/) });
+  });
+
+  it('a statement with network "btc" lands on the same indicator as one with "bitcoin", which screening and the indicators filter name bitcoin (issue 18.7)', async () => {
+    const address = '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu';
+    const byTicker = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'btc', value: address } }) }, coordinator.key);
+    expect(byTicker.errors).toBeUndefined();
+    const byName = await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'bitcoin', value: address } }) }, exchange.key);
+    expect(byName.errors).toBeUndefined();
+    const indicator = byTicker.data!.submitStatement.indicator;
+    expect(indicator).toMatchObject({ kind: 'WALLET_ADDRESS', network: 'bitcoin', value: address, fingerprint: createHash('sha256').update(`WALLET_ADDRESS|bitcoin|${address}`).digest('hex') });
+    expect(byName.data!.submitStatement.indicator.id).toBe(indicator.id);
+    const rows = await superuserQuery<{ network: string }>(app.db, 'SELECT network FROM indicator WHERE value = $1', [address]);
+    expect(rows).toEqual([{ network: 'bitcoin' }]);
+
+    for (const network of ['BTC', 'bitcoin', undefined]) {
+      const res = await app.gql(SCREEN, { input: { kind: 'WALLET_ADDRESS', network, value: address } }, outsider.key);
+      expect(res.data!.screen).toMatchObject({ valid: true, match: true, matchedVia: 'EXACT', network: 'bitcoin', normalized: address, indicator: { id: indicator.id } });
+    }
+    const listed = await app.gql('query($f: IndicatorFilter) { indicators(filter: $f, first: 50) { edges { node { id network } } } }', { f: { network: 'Btc' } }, outsider.key);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data!.indicators.edges.map((e: { node: { id: string; network: string } }) => e.node)).toEqual([{ id: indicator.id, network: 'bitcoin' }]);
+  });
+
   it('names the nearest listed key when several match one input: small, grouped and large calls, duplicates included', async () => {
     const near = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'shop.rank-test.example.net' } });
     const far = await submit(coordinator, { indicator: { kind: 'DOMAIN', value: 'rank-test.example.net' } });

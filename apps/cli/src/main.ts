@@ -319,17 +319,18 @@ receipt
 
 program
   .command('screen')
-  .description('screen a file of values (one a line, or value,network) in batches; results to a CSV, resumable')
+  .description('screen a file of values (a CSV with value, kind, network columns named in its header; or one value a line, or value,network) in batches; results to a CSV, resumable')
   .requiredOption('--in <file>', 'values to screen')
   .requiredOption('--out <file>', 'results CSV (appended; an interrupted run resumes)')
-  .addOption(new Option('--kind <kind>', 'indicator kind of every value').choices(['WALLET_ADDRESS', 'MERCHANT_ID', 'DOMAIN', 'URL']).default('WALLET_ADDRESS'))
-  .option('--network <network>', 'wallet network when a line gives none (detected otherwise)')
+  .addOption(new Option('--kind <kind>', 'indicator kind of a value whose row gives none').choices(['WALLET_ADDRESS', 'MERCHANT_ID', 'DOMAIN', 'URL']).default('WALLET_ADDRESS'))
+  .option('--network <network>', 'network of a wallet address whose row gives none (detected otherwise)')
   .addOption(new Option('--batch <n>', 'values per screenBatch call').argParser(positiveInt).default(10_000))
   .addOption(keyOption())
   .addOption(urlOption())
   .addOption(audienceOption())
   .action(async (opts: ApiOptions & { in: string; out: string; kind: string; network?: string; batch: number }) => {
-    const query = 'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input valid error match matchedVia indicator { id status } } }';
+    const query =
+      'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input kind network normalized valid error match matchedVia indicator { id status confidence category } } }';
     const result = await runResumable(() => screenFile({
       input: opts.in,
       output: opts.out,

@@ -14,6 +14,18 @@ export interface Domain {
   parents: string[];
 }
 
+/**
+ * The dots of a defanged name as threat-intel reports write them (`example[.]com`, `example(.)com`,
+ * `example{.}com`, `example[dot]com`). None of them can be part of a valid name, so turning them
+ * back into '.' never changes the canonical form of a value that was already valid.
+ */
+const DEFANGED_DOT = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}/gi;
+
+/** A defanged host name (or authority) with its dots restored; anything else is left as it is. */
+export function refangHost(text: string): string {
+  return text.replace(DEFANGED_DOT, '.');
+}
+
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
 const IPV4ISH = /^(?:0x[0-9a-f]*|\d+)$/i;
 
@@ -32,10 +44,13 @@ function plainAscii(host: string): string | undefined {
   return lower;
 }
 
-/** SPEC 3 DOMAIN: UTS-46 to ASCII, lower-case, trailing dot dropped; IPs and single labels refused. */
+/**
+ * SPEC 3 DOMAIN: UTS-46 to ASCII, lower-case, trailing dot dropped; IPs and single labels refused.
+ * A defanged name (`example[.]com`) is taken as the name it stands for.
+ */
 export function parseDomain(input: string, field = 'value', options: { allowPublicSuffix?: boolean } = {}): Domain {
   // One trailing dot means the root; UTS-46 maps 。 ． ｡ to '.', so those count too.
-  const host = input.trim().replace(/[.\u3002\uff0e\uff61]$/u, '');
+  const host = refangHost(input.trim()).replace(/[.\u3002\uff0e\uff61]$/u, '');
   if (host === '') fail('EMPTY', `${field}: a domain must not be empty`, field);
   if (host.includes('://') || host.includes('/')) fail('INVALID_DOMAIN', `${field}: give the host name only, not a URL`, field);
   if (host.startsWith('[') || host.includes(':')) fail('IP_ADDRESS', `${field}: an IP address (or a port) is not a domain`, field);

@@ -239,3 +239,90 @@ describe('review findings (false and missed matches)', () => {
     expect(refusal(parse('DOMAIN', 'https://example.com')).message).toMatch(/host name only, not a URL/);
   });
 });
+
+describe('defanged domains and URLs (issue 18.7)', () => {
+  it.each([
+    ['example[.]com', 'example.com'],
+    ['shop(.)Example(.)COM', 'shop.example.com'],
+    ['shop{.}example[DOT]com', 'shop.example.com'],
+    ['pay-abuse[.]example[.]co[.]uk[.]', 'pay-abuse.example.co.uk'],
+    ['bücher[.]example', 'xn--bcher-kva.example'],
+  ])('DOMAIN %s → %s, with the fingerprint of the fanged name', (input, canonical) => {
+    const parsed = ok(parse('DOMAIN', input));
+    expect(parsed.canonical).toBe(canonical);
+    expect(parsed.fingerprint).toBe(ok(parse('DOMAIN', canonical)).fingerprint);
+    expect(parsed.domain!.parents).toEqual(ok(parse('DOMAIN', canonical)).domain!.parents);
+  });
+
+  it.each([
+    ['hxxp://example[.]com/a', 'http://example.com/a'],
+    ['hxxps://example[.]com/a', 'https://example.com/a'],
+    ['hXXps://Shop(.)Example{.}com:443/Pay?x=1', 'https://shop.example.com/Pay?x=1'],
+    ['HXXP://example[dot]com', 'http://example.com/'],
+    ['https[:]//example[.]com/a', 'https://example.com/a'],
+    ['hxxps[://]example[.]com/a', 'https://example.com/a'],
+    ['http[://]203[.]0[.]113[.]9/x', 'http://203.0.113.9/x'],
+    ['hxxps://user(dot)name@example[.]com/a', 'https://example.com/a'],
+  ])('URL %s → %s, with the fingerprint of the fanged URL', (input, canonical) => {
+    const parsed = ok(parse('URL', input));
+    expect(parsed.canonical).toBe(canonical);
+    expect(parsed.fingerprint).toBe(ok(parse('URL', canonical)).fingerprint);
+    expect(matchKeys(parsed).map((k) => k.fingerprint)).toEqual(matchKeys(ok(parse('URL', canonical))).map((k) => k.fingerprint));
+  });
+
+  it('refangs only the scheme and the host of a URL: brackets in the path and query are the page’s own', () => {
+    // WHATWG leaves [ ] in a path and a query as they are; "[.]" there is part of the address.
+    expect(ok(parse('URL', 'hxxps://example[.]com/a[.]b/[dot]?q=[.]&r=(.)')).canonical).toBe('https://example.com/a[.]b/[dot]?q=[.]&r=(.)');
+    expect(ok(parse('URL', 'https://example.com/a[.]b')).canonical).toBe('https://example.com/a[.]b');
+    expect(ok(parse('URL', 'https://example[.]com\\a[.]b')).canonical).toBe('https://example.com/a[.]b');
+  });
+
+  it('keeps the canonical form of values that were already valid', () => {
+    expect(ok(parse('URL', 'HTTPS://WWW.Example.COM:443/a/b?q=1#frag')).canonical).toBe('https://www.example.com/a/b?q=1');
+    expect(ok(parse('URL', 'http://[2001:db8::1]/x')).canonical).toBe('http://[2001:db8::1]/x');
+    expect(ok(parse('DOMAIN', 'WWW.Example.COM.')).canonical).toBe('www.example.com');
+  });
+
+  it('still refuses what is not a URL or a domain once refanged, naming the value', () => {
+    expect(refusal(parse('URL', 'fxp://example[.]com/'))).toMatchObject({ code: 'UNSUPPORTED_SCHEME', field: 'value', message: expect.stringMatching(/^value: /) });
+    expect(refusal(parse('URL', 'hxxp://localhost[.]/x'))).toMatchObject({ code: 'SINGLE_LABEL', field: 'value' });
+    expect(refusal(parse('URL', 'example[.]com/x'))).toMatchObject({ code: 'INVALID_URL', field: 'value' });
+    expect(refusal(parse('DOMAIN', 'hxxp://example[.]com'))).toMatchObject({ code: 'INVALID_DOMAIN', message: 'value: give the host name only, not a URL' });
+    expect(refusal(parse('DOMAIN', 'co[.]uk'))).toMatchObject({ code: 'PUBLIC_SUFFIX' });
+    expect(refusal(parse('DOMAIN', 'example[.com'))).toMatchObject({ code: 'INVALID_DOMAIN', field: 'value' });
+    expect(refusal(parse('DOMAIN', 'example[x]com'))).toMatchObject({ field: 'value' });
+  });
+});
+
+describe('network tickers (issue 18.7)', () => {
+  it.each([
+    ['btc', 'bitcoin', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu'],
+    ['BTC', 'bitcoin', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'],
+    ['Eth', 'ethereum', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359'],
+    ['ltc', 'litecoin', 'LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1'],
+    ['bch', 'bitcoin-cash', 'qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a'],
+    ['XMR', 'monero', '4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge'],
+    ['sol', 'solana', 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'],
+    ['trx', 'tron', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'],
+    ['Bitcoin', 'bitcoin', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu'],
+    ['BITCOIN-CASH', 'bitcoin-cash', 'qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a'],
+  ])('%s is %s: the same key as the canonical name', (ticker, network, value) => {
+    const viaTicker = ok(parse('WALLET_ADDRESS', value, ticker));
+    const direct = ok(parse('WALLET_ADDRESS', value, network));
+    expect(viaTicker.network).toBe(network);
+    expect(viaTicker.fingerprint).toBe(direct.fingerprint);
+    expect(viaTicker.canonical).toBe(direct.canonical);
+    // A ticker is the network itself, not another EVM chain: no alias to report.
+    expect(viaTicker.wallet?.evmAlias).toBeUndefined();
+    expect(matchKeys(viaTicker).map((k) => k.via)).toEqual(matchKeys(direct).map((k) => k.via));
+  });
+
+  it('refuses a ticker for the wrong network as for the name, and an unknown one naming the tickers', () => {
+    expect(refusal(parse('WALLET_ADDRESS', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'eth'))).toMatchObject({ code: 'NETWORK_MISMATCH', field: 'network' });
+    const unknown = refusal(parse('WALLET_ADDRESS', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'doge'));
+    expect(unknown).toMatchObject({ code: 'UNSUPPORTED_NETWORK', field: 'network' });
+    expect(unknown.message).toContain('btc for bitcoin');
+    expect(refusal(parse('WALLET_ADDRESS', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', '__proto__'))).toMatchObject({ code: 'UNSUPPORTED_NETWORK' });
+    expect(refusal(parse('WALLET_ADDRESS', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'toString'))).toMatchObject({ code: 'UNSUPPORTED_NETWORK' });
+  });
+});

@@ -1,4 +1,4 @@
-import { type Domain, isPublicSuffix, parseDomain } from './domain.js';
+import { type Domain, isPublicSuffix, parseDomain, refangHost } from './domain.js';
 import { fail } from './refusal.js';
 
 export interface NormalisedUrl {
@@ -21,11 +21,32 @@ function normalisePercent(text: string): string {
 }
 
 /**
+ * A defanged scheme as threat-intel reports write it: `hxxp://`, `hXXps://`, `http[:]//`,
+ * `hxxps[://]` … (`h`, `xx` or `tt`, `p`, an optional `s`, then `://` bare or bracketed).
+ */
+const DEFANGED_SCHEME = /^h(?:xx|tt)p(s?)(?::\/\/|\[:\]\/\/|\[:\/\/\])/i;
+/** scheme `://` authority, then the path, query and fragment */
+const AUTHORITY = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\\]*)/i;
+
+/**
+ * Undoes defanging where it is unambiguous: the scheme (`hxxp://` → `http://`) and the dots of
+ * the authority (`example[.]com` → `example.com`). The path, query and fragment are left alone: a
+ * `[` there is a valid URL character and may be part of the page's address. No defanged form
+ * is a valid http(s) URL host, so a value that was already valid keeps its canonical form.
+ */
+export function refangUrl(text: string): string {
+  const scheme = DEFANGED_SCHEME.exec(text);
+  const fanged = scheme && !/^https?:\/\//i.test(text) ? `http${scheme[1].toLowerCase()}://${text.slice(scheme[0].length)}` : text;
+  return fanged.replace(AUTHORITY, (_, prefix: string, authority: string) => prefix + refangHost(authority));
+}
+
+/**
  * SPEC 3 URL: http(s) only; scheme and host lower-cased, default port and fragment dropped, host
  * as DOMAIN, path and query kept (WHATWG serialisation, RFC 3986 percent-encoding normalisation).
+ * A defanged URL (`hxxps://example[.]com/…`) is taken as the URL it stands for (refangUrl).
  */
 export function parseUrl(input: string, field = 'value'): NormalisedUrl {
-  const text = input.trim();
+  const text = refangUrl(input.trim());
   if (text === '') fail('EMPTY', `${field}: a URL must not be empty`, field);
   let url: URL;
   try {

@@ -36,6 +36,20 @@ export const EVM_ALIASES = [
   'blast',
 ] as const;
 
+/**
+ * The tickers people write for the networks (case-insensitive). Each is the network itself, not
+ * another chain: `eth` is ethereum (no EVM alias is reported), `btc` bitcoin.
+ */
+export const NETWORK_ALIASES: Readonly<Record<string, WalletNetwork>> = Object.freeze({
+  btc: 'bitcoin',
+  eth: 'ethereum',
+  ltc: 'litecoin',
+  bch: 'bitcoin-cash',
+  xmr: 'monero',
+  sol: 'solana',
+  trx: 'tron',
+});
+
 export interface WalletAddress {
   network: WalletNetwork;
   canonical: string;
@@ -213,14 +227,26 @@ function detect(value: string): WalletAddress {
   throw attempt(shaped[0], value) as RefusalError;
 }
 
-/** Resolves a network name (or an EVM alias) to its canonical network. */
-export function walletNetwork(input: string): { network: WalletNetwork; evmAlias?: string } {
+/**
+ * The canonical network a name stands for — a network name, its ticker (`btc`, NETWORK_ALIASES)
+ * or an EVM chain (`polygon` → ethereum), any case — or undefined for anything else.
+ */
+export function canonicalNetwork(input: string): { network: WalletNetwork; evmAlias?: string } | undefined {
   const name = input.trim().toLowerCase();
   if ((WALLET_NETWORKS as readonly string[]).includes(name)) return { network: name as WalletNetwork };
+  if (Object.hasOwn(NETWORK_ALIASES, name)) return { network: NETWORK_ALIASES[name] };
   if ((EVM_ALIASES as readonly string[]).includes(name)) return { network: 'ethereum', evmAlias: name };
+  return undefined;
+}
+
+/** Resolves a network name, ticker or EVM alias to its canonical network; refuses anything else. */
+export function walletNetwork(input: string): { network: WalletNetwork; evmAlias?: string } {
+  const resolved = canonicalNetwork(input);
+  if (resolved) return resolved;
+  const tickers = Object.entries(NETWORK_ALIASES).map(([ticker, network]) => `${ticker} for ${network}`);
   fail(
     'UNSUPPORTED_NETWORK',
-    `"${input.slice(0, 32)}" is not a supported network (${WALLET_NETWORKS.join(', ')}, or an EVM chain: ${EVM_ALIASES.join(', ')})`,
+    `"${input.slice(0, 32)}" is not a supported network (${WALLET_NETWORKS.join(', ')}; ${tickers.join(', ')}; or an EVM chain: ${EVM_ALIASES.join(', ')})`,
     'network',
   );
 }

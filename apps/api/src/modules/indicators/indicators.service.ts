@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EVM_ALIASES } from '@app/canonical';
+import { canonicalNetwork } from '@app/canonical';
 import type { Caller } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
 import { decodeCursor, pageSize } from '../../common/paging.js';
@@ -88,7 +88,7 @@ export class IndicatorsService {
     const values: IndicatorFilterValues = {
       ...filter,
       updatedSince: since,
-      network: network === undefined ? undefined : (EVM_ALIASES as readonly string[]).includes(network) ? 'ethereum' : network,
+      network: network === undefined ? undefined : (canonicalNetwork(network)?.network ?? network),
     };
     return this.store.list(caller, values, size, cursor && { idx: cursor.micros, id: cursor.id });
   }

@@ -9,7 +9,7 @@ export class ExclusionInput {
   @IsEnum(IndicatorKind, { message: `must be one of ${Object.values(IndicatorKind).join(', ')}` })
   kind: IndicatorKind;
 
-  @Field(() => String, { nullable: true, description: 'WALLET_ADDRESS only; detected from the format when omitted (an EVM alias means ethereum).' })
+  @Field(() => String, { nullable: true, description: 'WALLET_ADDRESS only; detected from the format when omitted (a ticker such as btc is accepted; an EVM alias means ethereum).' })
   @IsOptional()
   @IsString({ message: 'must be a string' })
   network?: string | null;

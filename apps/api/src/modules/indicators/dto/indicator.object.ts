@@ -161,7 +161,7 @@ export class IndicatorFilter {
   @IsEnum(IndicatorStatus)
   status?: IndicatorStatus;
 
-  @Field({ nullable: true, description: 'Canonical network (an EVM alias is accepted and means ethereum).' })
+  @Field({ nullable: true, description: 'Canonical network, any case (a ticker such as btc or an EVM alias is accepted: an EVM alias means ethereum).' })
   @IsOptional()
   @IsString()
   @MaxLength(64)

@@ -7,10 +7,10 @@ export class ScreenInput {
   @Field(() => IndicatorKind, { nullable: true })
   kind?: IndicatorKind | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The value; a defanged domain or URL (example[.]com, hxxps://…) is screened as the value it stands for.' })
   value?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Wallet network; an EVM chain name screens the ethereum key (matchedVia EVM_ADDRESS).' })
+  @Field(() => String, { nullable: true, description: 'Wallet network, any case, or its ticker (btc, eth, ltc, bch, xmr, sol, trx); an EVM chain name screens the ethereum key (matchedVia EVM_ADDRESS).' })
   network?: string | null;
 
   @Field(() => String, { nullable: true, description: 'A fingerprint (SPEC 3) instead of a value.' })
@@ -25,7 +25,7 @@ export class ScreenResultObject {
   @Field(() => IndicatorKind, { nullable: true })
   kind: IndicatorKind | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The canonical network screened (btc → bitcoin, any EVM chain → ethereum); as given when the input is invalid.' })
   network: string | null;
 
   @Field(() => String, { nullable: true, description: 'The canonical form screened (SPEC 3).' })
