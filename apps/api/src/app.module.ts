@@ -32,6 +32,7 @@ import { ExclusionsModule } from './modules/exclusions/exclusions.module.js';
 import { ScreeningModule } from './modules/screening/screening.module.js';
 import { ChangesModule } from './modules/changes/changes.module.js';
 import { CategoriesModule } from './modules/categories/categories.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 
 export interface AppContext {
   config: CordonConfig;
@@ -87,6 +88,7 @@ export class AppModule {
         ScreeningModule,
         ChangesModule,
         CategoriesModule,
+        WebhooksModule,
       ],
       controllers: [HealthController],
       providers: [AccessPolicyRegistry],

@@ -36,6 +36,8 @@ export interface CordonConfig {
   maxQueryCost: number;
   /** Connections in the pool of each API process (CORDON_DB_POOL_SIZE). */
   dbPoolSize: number;
+  /** Webhook delivery (README "Webhooks"). */
+  webhooks: WebhookSettings;
   /** Most live subscriptions one principal may hold in one API process (CORDON_MAX_SUBSCRIPTIONS). */
   maxSubscriptions: number;
   /** Most statements one submitStatements call takes (CORDON_MAX_SUBMIT_BATCH). */
@@ -148,6 +150,50 @@ function keyEncryptionKey(env: Env): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(text, 'base64url'));
 }
 
+export interface WebhookSettings {
+  /** Accept http:// endpoints (development only; CORDON_WEBHOOK_ALLOW_HTTP=true). */
+  allowHttp: boolean;
+  /** Extra CA certificates (PEM) trusted for webhook endpoints (CORDON_WEBHOOK_CA_FILE). */
+  ca: string | undefined;
+  /** Longest one delivery may take, ms (CORDON_WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** First retry delay after a failure, ms; doubled per consecutive failure (CORDON_WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** Longest retry delay, ms (CORDON_WEBHOOK_RETRY_MAX_MS). */
+  retryMaxMs: number;
+  /** Consecutive failed attempts after which an endpoint is disabled (CORDON_WEBHOOK_DISABLE_AFTER). */
+  disableAfter: number;
+  /** How often each process looks for work without being woken, ms (CORDON_WEBHOOK_POLL_MS). */
+  pollMs: number;
+}
+
+function webhookSettings(env: Env): WebhookSettings {
+  const allow = (env.CORDON_WEBHOOK_ALLOW_HTTP ?? '').trim().toLowerCase();
+  if (!['', 'true', 'false'].includes(allow)) throw new ConfigError('CORDON_WEBHOOK_ALLOW_HTTP', 'must be true or false');
+  const caFile = env.CORDON_WEBHOOK_CA_FILE?.trim();
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError('CORDON_WEBHOOK_CA_FILE', `cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('CORDON_WEBHOOK_CA_FILE', `${caFile} holds no PEM certificate`);
+  }
+  const retryBaseMs = intSetting(env, 'CORDON_WEBHOOK_RETRY_BASE_MS', 5_000, 1, 86_400_000);
+  const retryMaxMs = intSetting(env, 'CORDON_WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000);
+  if (retryMaxMs < retryBaseMs) throw new ConfigError('CORDON_WEBHOOK_RETRY_MAX_MS', 'must be at least CORDON_WEBHOOK_RETRY_BASE_MS');
+  return {
+    allowHttp: allow === 'true',
+    ca,
+    timeoutMs: intSetting(env, 'CORDON_WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    retryBaseMs,
+    retryMaxMs,
+    disableAfter: intSetting(env, 'CORDON_WEBHOOK_DISABLE_AFTER', 20, 1, 10_000),
+    pollMs: intSetting(env, 'CORDON_WEBHOOK_POLL_MS', 5_000, 10, 3_600_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): CordonConfig {
   const audience = (env.CORDON_AUDIENCE ?? '').trim() || 'cordon';
   if (audience.length > 256) throw new ConfigError('CORDON_AUDIENCE', 'must be at most 256 characters');
@@ -173,6 +219,7 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     dbPoolSize: intSetting(env, 'CORDON_DB_POOL_SIZE', 10, 1, 500),
     maxSubmitBatch: intSetting(env, 'CORDON_MAX_SUBMIT_BATCH', 10_000, 1, 100_000),
     maxSubscriptions: intSetting(env, 'CORDON_MAX_SUBSCRIPTIONS', 10, 1, 10_000),
+    webhooks: webhookSettings(env),
     rateLimit: intSetting(env, 'CORDON_RATE_LIMIT', 1000, 0, 1_000_000),
     authFailureLimit: intSetting(env, 'CORDON_AUTH_FAILURE_LIMIT', 60, 0, 1_000_000),
     requestTimeoutMs: intSetting(env, 'CORDON_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),

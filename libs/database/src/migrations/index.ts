@@ -7,6 +7,7 @@ import { CredentialNotify1764900000000 } from './1764900000000-credential-notify
 import { FingerprintHashIndex1765000000000 } from './1765000000000-fingerprint-hash-index.js';
 import { PerViewerState1765100000000 } from './1765100000000-per-viewer-state.js';
 import { Categories1765200000000 } from './1765200000000-categories.js';
+import { Webhooks1765300000000 } from './1765300000000-webhooks.js';
 
 /** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   FingerprintHashIndex1765000000000,
   PerViewerState1765100000000,
   Categories1765200000000,
+  Webhooks1765300000000,
 ];

@@ -122,6 +122,21 @@ export class AuthService {
     return row && !row.suspended && !row.disabled ? callerOf(row) : null;
   }
 
+  /**
+   * A principal as it stands now, or null when it is disabled, its member suspended or it has no
+   * active key left: what a webhook checks before each delivery (`kid` names no key: `principal:<id>`).
+   */
+  async principalStanding(principalId: string): Promise<Caller | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT p.id AS principal_id, p.roles, p.disabled, m.id AS member_id, m.kind AS member_kind, m.suspended
+         FROM principal p JOIN member m ON m.id = p.member_id
+        WHERE p.id = $1 AND EXISTS (SELECT 1 FROM principal_key k WHERE k.principal_id = p.id AND k.status = 'ACTIVE')`,
+      [principalId],
+    )) as Omit<KeyRow, 'kid' | 'public_jwk'>[];
+    const row = rows[0];
+    return row && !row.suspended && !row.disabled ? callerOf({ ...row, kid: `principal:${row.principal_id}`, public_jwk: {} as PublicJwk }) : null;
+  }
+
   private async activeKey(kid: string): Promise<KeyRow | undefined> {
     const now = Date.now();
     const remembered = this.rememberKeys ? this.keys.get(kid) : undefined;

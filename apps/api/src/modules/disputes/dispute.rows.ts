@@ -31,7 +31,8 @@ export interface SightingRow {
 export interface NotificationRow {
   id: string;
   member_id: string;
-  indicator_id: string;
+  /** null for a notification about no indicator (WEBHOOK_DISABLED) */
+  indicator_id: string | null;
   kind: string;
   message: string;
   created_at: Date;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IndicatorsModule } from '../indicators/indicators.module.js';
+import { WebhookOutboxModule } from '../webhooks/webhook-outbox.module.js';
 import { DisputesResolver } from './disputes.resolver.js';
 import { DisputesService } from './disputes.service.js';
 import { NotificationsResolver } from './notifications.resolver.js';
@@ -9,7 +10,7 @@ import { SightingsService } from './sightings.service.js';
 
 /** Disputes, sightings and the notifications that carry the remedy (issue 5, "Disputes and feedback"). */
 @Module({
-  imports: [IndicatorsModule],
+  imports: [IndicatorsModule, WebhookOutboxModule],
   providers: [
     DisputesService,
     DisputesResolver,

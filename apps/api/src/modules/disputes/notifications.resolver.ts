@@ -31,9 +31,10 @@ export class NotificationsResolver {
     return NotificationObject.from(await this.notificationService.acknowledge(caller, id));
   }
 
-  @ResolveField(() => IndicatorObject, { nullable: true, description: 'Null when the indicator is no longer visible to your member.' })
+  @ResolveField(() => IndicatorObject, { nullable: true, description: 'Null when the indicator is no longer visible to your member, or the notification is about none.' })
   @Authenticated()
   async indicator(@CurrentCaller() caller: Caller, @Context('req') req: Req, @Parent() notification: NotificationObject): Promise<IndicatorObject | null> {
+    if (notification.indicatorId === null) return null;
     const view = await this.indicators.get(req, caller, notification.indicatorId);
     return view && IndicatorObject.from(view);
   }

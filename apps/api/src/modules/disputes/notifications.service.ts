@@ -10,6 +10,7 @@ import type { NotificationRow } from './dispute.rows.js';
 import { updatedRows } from '../../common/validate.js';
 import type { Tx } from '../audit/transactions.js';
 import { SightingsService } from './sightings.service.js';
+import { WebhookStore } from '../webhooks/webhook.store.js';
 
 const COLUMNS = 'id, member_id, indicator_id, kind, message, created_at, read_at';
 
@@ -21,6 +22,7 @@ export class NotificationsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly sightings: SightingsService,
+    private readonly webhooks: WebhookStore,
   ) {}
 
   /**
@@ -30,10 +32,12 @@ export class NotificationsService {
   async notifyActioned(tx: Tx, indicatorId: string, kind: 'REVOKED' | 'DISPUTE_UPHELD', message: string): Promise<number> {
     const members = await this.sightings.actionedMembers(tx, indicatorId);
     if (members.length === 0) return 0;
-    await tx.query(
-      `INSERT INTO notification (member_id, indicator_id, kind, message, created_at) SELECT u.m, $2, $3, $4, $5 FROM unnest($1::uuid[]) AS u(m)`,
+    const rows = await tx.query<NotificationRow>(
+      `INSERT INTO notification (member_id, indicator_id, kind, message, created_at) SELECT u.m, $2, $3, $4, $5 FROM unnest($1::uuid[]) AS u(m)
+       RETURNING ${COLUMNS}`,
       [members, indicatorId, kind, message, this.clock.now()],
     );
+    await this.webhooks.enqueueNotifications(tx, rows);
     return members.length;
   }
 
@@ -44,11 +48,22 @@ export class NotificationsService {
    */
   async notifyDisputants(tx: Tx, indicatorId: string, told: { memberId: string; message: string }[]): Promise<void> {
     if (told.length === 0) return;
-    await tx.query(
+    const rows = await tx.query<NotificationRow>(
       `INSERT INTO notification (member_id, indicator_id, kind, message, created_at)
-       SELECT u.m, $3, 'DISPUTE_RESOLVED', u.msg, $4 FROM unnest($1::uuid[], $2::text[]) AS u(m, msg)`,
+       SELECT u.m, $3, 'DISPUTE_RESOLVED', u.msg, $4 FROM unnest($1::uuid[], $2::text[]) AS u(m, msg)
+       RETURNING ${COLUMNS}`,
       [told.map((t) => t.memberId), told.map((t) => t.message), indicatorId, this.clock.now()],
     );
+    await this.webhooks.enqueueNotifications(tx, rows);
+  }
+
+  /** A notification to one member about no indicator (a webhook disabled after failures). */
+  async notifyMember(tx: Tx, memberId: string, kind: string, message: string): Promise<void> {
+    const rows = await tx.query<NotificationRow>(
+      `INSERT INTO notification (member_id, indicator_id, kind, message, created_at) VALUES ($1, NULL, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [memberId, kind, message, this.clock.now()],
+    );
+    await this.webhooks.enqueueNotifications(tx, rows);
   }
 
   /** Newest first. */

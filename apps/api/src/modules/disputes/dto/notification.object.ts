@@ -6,7 +6,7 @@ export class NotificationObject {
   @Field(() => ID)
   id: string;
 
-  @Field({ description: 'REVOKED (an indicator you reported ACTIONED on was revoked), DISPUTE_UPHELD (… its dispute was upheld), DISPUTE_RESOLVED (your own dispute was decided; the curator’s note in message); more kinds may come.' })
+  @Field({ description: 'REVOKED (an indicator you reported ACTIONED on was revoked), DISPUTE_UPHELD (… its dispute was upheld), DISPUTE_RESOLVED (your own dispute was decided; the curator’s note in message), WEBHOOK_DISABLED (one of your webhooks was taken out of service after failing; no indicator); more kinds may come.' })
   kind: string;
 
   @Field()
@@ -19,7 +19,7 @@ export class NotificationObject {
   readAt: Date | null;
 
   /** Resolved through the indicator loader: null when it is no longer visible to you. */
-  indicatorId: string;
+  indicatorId: string | null;
 
   static from(row: NotificationRow): NotificationObject {
     return Object.assign(new NotificationObject(), {

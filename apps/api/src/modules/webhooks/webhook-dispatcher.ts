@@ -1,0 +1,238 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { CordonConfig } from '@app/config';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../common/clock.js';
+import { Notifications } from '../../common/notifications.js';
+import { CONFIG, LOGGER } from '../../common/tokens.js';
+import { Transactions } from '../audit/transactions.js';
+import { AuthService } from '../auth/auth.service.js';
+import { NotificationsService } from '../disputes/notifications.service.js';
+import { ExchangeKeyService } from '../exchange-key/exchange-key.service.js';
+import { CHANGES_CHANNEL, IndicatorStore } from '../indicators/indicator.store.js';
+import { send } from './webhook-sender.js';
+import { type DeliveryRow, WEBHOOKS_CHANNEL, type WebhookRow, WebhookStore } from './webhook.store.js';
+
+/** The JWS `typ` of a delivery. */
+export const WEBHOOK_TYP = 'cordon-webhook+jwt';
+/** Webhooks sent at once by one process, and deliveries per webhook per lease. */
+const PARALLEL = 8;
+const PER_LEASE = 25;
+/** Change events queued per webhook per round. */
+const FEED_PAGE = 500;
+const FEED_PAGES_PER_ROUND = 4;
+/** A burst of wake-ups (a NOTIFY per commit) becomes one round. */
+const DEBOUNCE_MS = 20;
+
+/**
+ * The webhook dispatcher (README "Webhooks"), one per API process, any number of processes:
+ * 1. Queue: for each webhook that takes CHANGE events, the change feed past its position as its
+ *    principal sees it now, queued and the position moved in one transaction (the webhook row
+ *    locked, SKIP LOCKED: one process at a time). Notifications are queued by the transaction
+ *    that makes them (WebhookStore.enqueueNotifications).
+ * 2. Send: webhooks in service that are due are leased (one process each), and their queue sent
+ *    oldest first, each delivery a JWS signed by the exchange key, POSTed with its idempotency id;
+ *    the first failure stops the webhook's round and schedules a retry with exponential backoff.
+ *    After CORDON_WEBHOOK_DISABLE_AFTER consecutive failures the webhook is disabled (audited, its
+ *    member notified); its queue is kept and sent once an ADMIN enables it again.
+ * A round runs on every change-feed or webhook NOTIFY (debounced), after a lost LISTEN
+ * connection, and every CORDON_WEBHOOK_POLL_MS in any case (retries fall due without a NOTIFY).
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private scheduled?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly indicators: IndicatorStore,
+    private readonly auth: AuthService,
+    private readonly exchangeKey: ExchangeKeyService,
+    private readonly notifications: NotificationsService,
+    private readonly transactions: Transactions,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: CordonConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    listen: Notifications,
+  ) {
+    listen.on(CHANGES_CHANNEL, () => this.wake());
+    listen.on(WEBHOOKS_CHANNEL, () => this.wake());
+    listen.onState(() => this.wake());
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.wake(), this.config.webhooks.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.scheduled);
+    await this.running;
+  }
+
+  /** Runs a round soon (one at a time; a wake-up during a round runs another after it). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined;
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+    }, DEBOUNCE_MS);
+    this.scheduled.unref();
+  }
+
+  private async round(): Promise<void> {
+    try {
+      for (const id of await this.store.feeding()) {
+        if (this.stopped) return;
+        await this.queueChanges(id);
+      }
+      for (;;) {
+        if (this.stopped) return;
+        const leased = await this.store.lease(PARALLEL, this.leaseMs());
+        if (leased.length === 0) return;
+        await Promise.all(leased.map((w) => this.sendSome(w)));
+      }
+    } catch (err) {
+      if (!this.stopped) this.logger.error({ err }, 'webhook round failed; retried on the next');
+    }
+  }
+
+  private leaseMs(): number {
+    return Math.max(60_000, this.config.webhooks.timeoutMs * (PER_LEASE + 1));
+  }
+
+  /** Queues the changes past the webhook's position, as its principal sees them now. */
+  private async queueChanges(id: string): Promise<void> {
+    await this.dataSource.transaction(async (em) => {
+      const webhook = await this.store.lockFeeding(em, id);
+      if (!webhook) return;
+      const viewer = await this.auth.principalStanding(webhook.principal_id);
+      // A principal that may not read now (disabled, suspended, no key) keeps its position.
+      if (!viewer) return;
+      let position = { idx: webhook.feed_idx, id: webhook.feed_id };
+      for (let page = 0; page < FEED_PAGES_PER_ROUND; page++) {
+        const { rows, hasNextPage } = await this.indicators.feed(viewer, FEED_PAGE, position);
+        if (rows.length === 0) break;
+        const views = new Map((await this.indicators.views(viewer, [...new Set(rows.map((r) => r.indicator_id))])).map((v) => [v.id, v]));
+        const events = rows.map((r) => {
+          const v = views.get(r.indicator_id);
+          return {
+            auditIndex: Number(r.idx),
+            change: r.change,
+            status: r.status,
+            at: r.at.toISOString(),
+            indicatorId: r.indicator_id,
+            indicator: v && { id: v.id, kind: v.kind, network: v.network === '' ? null : v.network, value: v.value, fingerprint: v.fingerprint, status: v.status, confidence: v.confidence, category: v.category, tlp: v.tlp },
+          };
+        });
+        const last = rows[rows.length - 1];
+        position = { idx: last.idx, id: last.indicator_id };
+        await this.store.enqueueChanges(em, id, events, position);
+        if (!hasNextPage) break;
+        if (page === FEED_PAGES_PER_ROUND - 1) this.again = true;
+      }
+    });
+  }
+
+  /** Sends a leased webhook's queue, oldest first, until it is empty, a failure, or the lease's share is used. */
+  private async sendSome(webhook: WebhookRow): Promise<void> {
+    try {
+      const viewer = await this.auth.principalStanding(webhook.principal_id);
+      if (!viewer) {
+        // Nothing goes to a principal that may not read now; looked at again later.
+        await this.store.postpone(webhook.id, new Date(this.clock.now().getTime() + this.config.webhooks.pollMs));
+        return;
+      }
+      let failures = webhook.consecutive_failures;
+      for (const delivery of await this.store.due(webhook.id, PER_LEASE)) {
+        if (this.stopped) return;
+        const ok = await this.attempt(webhook, delivery, failures);
+        if (ok === null) return; // disabled
+        if (!ok.delivered) return;
+        failures = 0;
+      }
+    } finally {
+      await this.store.release(webhook.id).catch(() => undefined);
+    }
+  }
+
+  private async attempt(webhook: WebhookRow, delivery: DeliveryRow, failuresBefore: number): Promise<{ delivered: boolean } | null> {
+    const attempt = delivery.attempts + 1;
+    const jws = await this.exchangeKey.sign(
+      {
+        iss: this.config.audience,
+        aud: webhook.id,
+        jti: delivery.id,
+        iat: this.clock.epochSeconds(),
+        webhookId: webhook.id,
+        principalId: webhook.principal_id,
+        memberId: webhook.member_id,
+        attempt,
+        queuedAt: delivery.created_at.toISOString(),
+        type: delivery.event_type,
+        event: delivery.event,
+      },
+      WEBHOOK_TYP,
+    );
+    const outcome = await send(webhook.url, jws, {
+      timeoutMs: this.config.webhooks.timeoutMs,
+      ca: this.config.webhooks.ca,
+      headers: {
+        'content-type': 'application/jose',
+        'user-agent': 'cordon-webhooks',
+        'cordon-delivery-id': delivery.id,
+        'cordon-webhook-id': webhook.id,
+        'cordon-event': delivery.event_type,
+        'cordon-attempt': String(attempt),
+      },
+    });
+    const { retryBaseMs, retryMaxMs, disableAfter } = this.config.webhooks;
+    const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(30, failuresBefore));
+    // Equal jitter: half the delay, plus up to the other half at random (receivers coming back
+    // are not hit by every process at once).
+    const retryAt = new Date(this.clock.now().getTime() + delay / 2 + Math.random() * (delay / 2));
+    const disabled = await this.transactions.run(null, async (tx) => {
+      const failures = await this.store.recordAttempt(tx.em, delivery, attempt, outcome, outcome.ok, outcome.ok ? null : retryAt);
+      if (outcome.ok || failures < disableAfter) return false;
+      const reason = `${failures} consecutive failed deliveries; the last: ${outcome.error}`;
+      await this.store.disable(tx.em, webhook.id, reason, null);
+      await tx.record({
+        action: 'webhook.disable',
+        actor: null,
+        subjectId: webhook.id,
+        subjectMemberId: webhook.member_id,
+        data: { webhookId: webhook.id, reason, automatic: true },
+      });
+      await this.notifications.notifyMember(
+        tx,
+        webhook.member_id,
+        'WEBHOOK_DISABLED',
+        `webhook ${webhook.id} was disabled after ${failures} consecutive failed deliveries (the last: ${outcome.error}); its deliveries are kept and sent once an administrator enables it again`,
+      );
+      return true;
+    });
+    if (disabled) {
+      this.logger.warn({ webhookId: webhook.id }, 'webhook disabled after repeated failures');
+      return null;
+    }
+    return { delivered: outcome.ok };
+  }
+}
