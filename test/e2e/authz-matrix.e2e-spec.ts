@@ -112,7 +112,10 @@ type PoolName =
   | 'reviewIndicator'
   | 'reviewIndicators'
   | 'revokeIndicator'
-  | 'expireIndicator';
+  | 'expireIndicator'
+  | 'retireCategory'
+  | 'disableWebhook'
+  | 'enableWebhook';
 
 interface Fixtures {
   secretariatId: string;
@@ -125,6 +128,8 @@ interface Fixtures {
   /** An indicator with a GREEN statement by the coordinator and a RED one (with its own site) by beta. */
   mixed: { indicatorId: string; redStatementId: string; redSiteFingerprint: string };
   exclusionOfIndicator: string;
+  /** A webhook registered for beta's spare principal (in service). */
+  betaWebhookId: string;
   /** One fresh target per caller (CALLERS order) for operations that change their target. */
   pools: Record<PoolName, string[]>;
   /** Keys that callers added to themselves (revoked before "own last key"). */
@@ -245,6 +250,30 @@ function scenarios(): Scenario[] {
   const EVENTS_BY_ACTOR = 'query($m: ID!) { auditEvents(first: 1, filter: { actorMemberId: $m }) { edges { node { index } } } }';
   add('Query.auditEvents', "own member's events", EVENTS_BY_ACTOR, { vars: (c) => ({ m: c.home.memberId }), pick: (d) => present(d.auditEvents.edges.length > 0) });
   add('Query.auditEvents', "another member's events", EVENTS_BY_ACTOR, { vars: () => ({ m: other().memberId }), pick: (d) => present(d.auditEvents.edges.length > 0) });
+
+  add('Query.categories', 'the vocabulary', '{ categories { name } }');
+  const WEBHOOK = 'query($id: ID!) { webhook(id: $id) { id } }';
+  add('Query.webhook', "another member's webhook", WEBHOOK, { vars: () => ({ id: fx.betaWebhookId }), pick: (d) => value(d.webhook) });
+  add('Query.webhooks', "another member's webhook", '{ webhooks { id } }', {
+    pick: (d) => present(d.webhooks.some((w: { id: string }) => w.id === fx.betaWebhookId)),
+  });
+
+  // ----- Mutation: categories and webhooks -----
+  add('Mutation.addCategory', 'a new category', 'mutation($i: CategoryInput!) { addCategory(input: $i) { name } }', {
+    vars: () => ({ i: { name: `AUTHZ_${unique().toUpperCase()}`, description: 'authz matrix' } }),
+  });
+  add('Mutation.retireCategory', 'a category in force', 'mutation($n: String!) { retireCategory(name: $n, reason: "authz matrix") { name } }', {
+    vars: (c) => ({ n: pool('retireCategory')(c) }),
+  });
+  add('Mutation.registerWebhook', "another member's principal", 'mutation($i: WebhookInput!) { registerWebhook(input: $i) { id } }', {
+    vars: () => ({ i: { principalId: other().spare.principalId, url: 'https://127.0.0.1:9/authz', events: ['NOTIFICATION'] } }),
+  });
+  add('Mutation.disableWebhook', 'a webhook in service', 'mutation($id: ID!) { disableWebhook(id: $id, reason: "authz matrix") { id } }', {
+    vars: (c) => ({ id: pool('disableWebhook')(c) }),
+  });
+  add('Mutation.enableWebhook', 'a disabled webhook', 'mutation($id: ID!) { enableWebhook(id: $id) { id } }', {
+    vars: (c) => ({ id: pool('enableWebhook')(c) }),
+  });
 
   // ----- Mutation: members -----
   add('Mutation.createMember', 'a new member', 'mutation($i: CreateMemberInput!) { createMember(input: $i) { id } }', {
@@ -856,6 +885,7 @@ async function setUpFixtures(): Promise<void> {
     suspendedMemberId,
     mixed: { indicatorId: mixedRedS.indicatorId, redStatementId: mixedRedS.statementId, redSiteFingerprint: siteFp(mixed.redSite) },
     exclusionOfIndicator: '',
+    betaWebhookId: '',
     pools: { ...indicatorPools, resolveDispute: resolvePool } as Record<PoolName, string[]>,
     selfAddedKids: [],
     twins: [],
@@ -900,6 +930,26 @@ async function setUpFixtures(): Promise<void> {
     removeExclusion,
   });
   fx.exclusionOfIndicator = existing.addExclusion.id;
+  const REGISTER_WEBHOOK = 'mutation($i: WebhookInput!) { registerWebhook(input: $i) { id } }';
+  // Nothing listens at port 9: deliveries fail and are retried; only registration matters here.
+  const webhook = async () =>
+    (await admin(REGISTER_WEBHOOK, { i: { principalId: betaSpare.principalId, url: 'https://127.0.0.1:9/authz', events: ['NOTIFICATION'] } })).registerWebhook.id as string;
+  const [retireCategory, disableWebhook, enableWebhook, betaWebhookId] = await Promise.all([
+    times(async () => {
+      const name = `AUTHZ_${unique().toUpperCase()}`;
+      await admin('mutation($i: CategoryInput!) { addCategory(input: $i) { name } }', { i: { name, description: 'fixture' } });
+      return name;
+    }),
+    times(webhook),
+    times(async () => {
+      const id = await webhook();
+      await admin('mutation($id: ID!) { disableWebhook(id: $id, reason: "fixture") { id } }', { id });
+      return id;
+    }),
+    webhook(),
+  ]);
+  Object.assign(fx.pools, { retireCategory, disableWebhook, enableWebhook });
+  fx.betaWebhookId = betaWebhookId;
   const twinCoord = await createMember('COORDINATOR');
   const twinAlpha = await createMember('CRYPTO_EXCHANGE');
   fx.twinMembers = [twinCoord, twinAlpha];
