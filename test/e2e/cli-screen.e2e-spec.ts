@@ -48,7 +48,7 @@ describe('cordon screen reads a CSV by its header: several kinds, defanged value
       ids[name] = res.data!.submitStatement.indicator.id;
     };
     await submit('wallet', { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listed.wallet }, confidence: 91, category: 'CSAM_COMMERCIAL' });
-    await submit('bitcoin', { indicator: { kind: 'WALLET_ADDRESS', network: 'bitcoin', value: listed.bitcoin }, confidence: 77, category: 'PAYMENT_FACILITATION' });
+    await submit('bitcoin', { indicator: { kind: 'WALLET_ADDRESS', network: 'bitcoin', value: listed.bitcoin }, confidence: 77, category: 'CSAM_PAYMENT_INTERMEDIARY' });
     await submit('domain', { indicator: { kind: 'DOMAIN', value: 'pay-abuse.example.com' }, confidence: 64, category: 'CSAM_DISTRIBUTION' });
     await submit('url', { indicator: { kind: 'URL', value: 'https://shop.example.org/checkout?id=1' }, confidence: 55, category: 'CSAM_COMMERCIAL' });
     // The screener: a key made by `cordon keygen`, as a member has it.
@@ -94,7 +94,7 @@ describe('cordon screen reads a CSV by its header: several kinds, defanged value
     const pick = (r: Out) => [r.input, r.kind, r.network, r.normalized, r.valid, r.match, r.matchedVia, r.indicatorId, r.status, r.confidence, r.category];
     expect(rows.slice(0, 6).map(pick)).toEqual([
       [listed.wallet, 'WALLET_ADDRESS', 'ethereum', listed.wallet.toLowerCase(), 'true', 'true', 'EXACT', ids.wallet, 'ACTIVE', '91', 'CSAM_COMMERCIAL'],
-      [listed.bitcoin, 'WALLET_ADDRESS', 'bitcoin', listed.bitcoin, 'true', 'true', 'EXACT', ids.bitcoin, 'ACTIVE', '77', 'PAYMENT_FACILITATION'],
+      [listed.bitcoin, 'WALLET_ADDRESS', 'bitcoin', listed.bitcoin, 'true', 'true', 'EXACT', ids.bitcoin, 'ACTIVE', '77', 'CSAM_PAYMENT_INTERMEDIARY'],
       ['pay-abuse[.]example[.]com', 'DOMAIN', '', 'pay-abuse.example.com', 'true', 'true', 'EXACT', ids.domain, 'ACTIVE', '64', 'CSAM_DISTRIBUTION'],
       ['checkout(.)pay-abuse{.}example[dot]com', 'DOMAIN', '', 'checkout.pay-abuse.example.com', 'true', 'true', 'PARENT_DOMAIN', ids.domain, 'ACTIVE', '64', 'CSAM_DISTRIBUTION'],
       ['hxxps[://]shop[.]example[.]org/checkout?id=1', 'URL', '', 'https://shop.example.org/checkout?id=1', 'true', 'true', 'EXACT', ids.url, 'ACTIVE', '55', 'CSAM_COMMERCIAL'],
