@@ -285,6 +285,107 @@ describe('coordinators’ and administrators’ jobs with the CLI (issue 18.8)',
     expect((await submitted(curator, { indicator: { kind: 'DOMAIN', value } })).status).toBe('ACTIVE');
   });
 
+  it('exclusions add: an existing indicator is named with a warning and left ACTIVE; with --revoke-matching it is revoked in the same call', async () => {
+    const kept = `kept-${Date.now()}.example`;
+    const keptInd = await submitted(curator, { tlp: 'GREEN', indicator: { kind: 'DOMAIN', value: kept } });
+    expect(keptInd.status).toBe('ACTIVE');
+    const warned = await as(curator.keyFile, 'exclusions', 'add', '--kind', 'DOMAIN', '--value', kept, '--reason', 'a charity');
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(new RegExp(`^existingIndicator\\.id: ${keptInd.id}$`, 'm'));
+    expect(warned.stdout).toMatch(/^warning: \S/m);
+    expect(warned.stdout).not.toMatch(/^revokedIndicator/m);
+    expect(warned.stderr).toMatch(/^warning: \S/m);
+    expect((await indicator(keptInd.id)).status).toBe('ACTIVE');
+
+    const gone = `gone-${Date.now()}.example`;
+    const goneInd = await submitted(curator, { tlp: 'GREEN', indicator: { kind: 'DOMAIN', value: gone } });
+    const revoked = await as(curator.keyFile, 'exclusions', 'add', '--kind', 'DOMAIN', '--value', gone, '--reason', 'a school', '--revoke-matching');
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^revokedIndicator\\.id: ${goneInd.id}$`, 'm'));
+    expect(revoked.stdout).toMatch(/^revokedIndicator\.status: REVOKED$/m);
+    expect(revoked.stdout).not.toMatch(/^warning:/m);
+    expect(revoked.stderr).not.toMatch(/warning/);
+    expect((await indicator(goneInd.id)).status).toBe('REVOKED');
+  });
+
+  it('indicators show (status, confidence, category, statements, sightings, reports), revoke and expire; the member that acted is notified and acknowledges', async () => {
+    const ind = await submitted(curator, { tlp: 'GREEN', confidence: 70 });
+    expect((await as(exchange.keyFile, 'sightings', 'report', ind.id, '--kind', 'ACTIONED', '--note', 'frozen funds')).code).toBe(0);
+    const shown = await as(curator.keyFile, 'indicators', 'show', ind.id);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^status: ACTIVE$/m);
+    expect(shown.stdout).toMatch(/^confidence: 70$/m);
+    expect(shown.stdout).toMatch(/^category: CSAM_COMMERCIAL$/m);
+    expect(shown.stdout).toMatch(/^statements: 1$/m);
+    expect(shown.stdout).toMatch(/^sightings\.actioned: 1$/m);
+    expect(shown.stdout).toMatch(/^sightingReports:\n {2}member\s+kind\s+reportCount\s+createdAt\s+note\n {2}Exchange A\s+ACTIONED\s+1\s+\S+\s+frozen funds$/m);
+    const data = (await json(curator.keyFile, 'indicators', 'show', ind.id)).indicator;
+    expect(data).toMatchObject({ id: ind.id, status: 'ACTIVE', statements: [expect.objectContaining({ issuer: expect.objectContaining({ id: curator.principalId }) })] });
+    expect(data.sightingReports).toEqual([expect.objectContaining({ kind: 'ACTIONED', reportCount: 1, note: 'frozen funds', member: { id: exchange.memberId, name: 'Exchange A' } })]);
+    const none = await as(curator.keyFile, 'indicators', 'show', '00000000-0000-4000-8000-000000000000');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no indicator 00000000-0000-4000-8000-000000000000/);
+
+    // A stale expectation is refused (exit 2) and changes nothing; a bad one is named (exit 1).
+    const stale = await as(curator.keyFile, 'indicators', 'revoke', ind.id, '--reason', 'seized', '--expected-status', 'PENDING');
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/^error CONFLICT: /m);
+    expect((await as(curator.keyFile, 'indicators', 'revoke', ind.id, '--reason', 'x', '--expected-status', 'GONE')).code).toBe(1);
+    expect((await indicator(ind.id)).status).toBe('ACTIVE');
+    const unread = async () => (await json(exchange.keyFile, 'notifications', 'list', '--unread')).notifications as { id: string; kind: string; message: string; readAt: string | null }[];
+    expect((await unread()).filter((n) => n.message.includes('seized by the police'))).toEqual([]);
+    const revoked = await as(curator.keyFile, 'indicators', 'revoke', ind.id, '--reason', 'seized by the police');
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/^status: REVOKED$/m);
+    expect((await indicator(ind.id)).status).toBe('REVOKED');
+
+    // The exchange acted on it: told, and it acknowledges.
+    const told = (await unread()).filter((n) => n.message.includes('seized by the police'));
+    expect(told).toEqual([expect.objectContaining({ kind: 'REVOKED', readAt: null })]);
+    const listed = await as(exchange.keyFile, 'notifications', 'list');
+    expect(listed.stdout.split('\n')[0]).toMatch(/^id\s+kind\s+createdAt\s+readAt\s+indicator\.id\s+message$/);
+    expect(listed.stdout).toMatch(new RegExp(`^${told[0].id}\\s+REVOKED\\s+\\S+\\s+-\\s+\\S+\\s+.*seized by the police`, 'm'));
+    const acked = await as(exchange.keyFile, 'notifications', 'ack', told[0].id);
+    expect(acked.code).toBe(0);
+    expect(acked.stdout).toMatch(/^readAt: \d{4}-\S+Z$/m);
+    expect((await unread()).map((n) => n.id)).not.toContain(told[0].id);
+    expect((await json(exchange.keyFile, 'notifications', 'list')).notifications).toContainEqual(expect.objectContaining({ id: told[0].id, readAt: expect.any(String) }));
+
+    const other = await submitted(curator, { tlp: 'GREEN' });
+    expect((await json(curator.keyFile, 'indicators', 'expire', other.id)).expireIndicator).toMatchObject({ id: other.id, status: 'EXPIRED' });
+    expect((await indicator(other.id)).status).toBe('EXPIRED');
+    const notCurator = await as(exchange.keyFile, 'indicators', 'expire', ind.id);
+    expect(notCurator.code).toBe(2);
+    expect(notCurator.stderr).toMatch(/^error FORBIDDEN: /m);
+  });
+
+  it('categories: one added is accepted in statements and listed; retired, statements with it are refused', async () => {
+    const name = 'CARD_TESTING_CLI';
+    const submit = async () => (await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, category: name }) }, exchange.key));
+    expect((await submit()).errors?.[0].extensions?.code).toBe('BAD_CLAIMS');
+    const noDescription = await as(curator.keyFile, 'categories', 'add', '--name', name);
+    expect(noDescription.code).toBe(1);
+    expect(noDescription.stderr).toMatch(/required option '--description <text>' not specified/);
+    const forbidden = await as(exchange.keyFile, 'categories', 'add', '--name', name, '--description', 'x');
+    expect(forbidden.code).toBe(2);
+    expect(forbidden.stderr).toMatch(/^error FORBIDDEN: /m);
+
+    const added = await as(curator.keyFile, 'categories', 'add', '--name', name, '--description', 'Merchants used to test stolen cards.');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(new RegExp(`^name: ${name}$`, 'm'));
+    expect(added.stdout).toMatch(new RegExp(`^createdBy: ${curator.principalId}$`, 'm'));
+    expect((await as(exchange.keyFile, 'categories', 'list')).stdout).toMatch(new RegExp(`^${name}\\s+-\\s+Merchants used to test stolen cards\\.$`, 'm'));
+    const accepted = await submit();
+    expect(accepted.errors).toBeUndefined();
+    expect(accepted.data!.submitStatement.indicator.status).toBe('PENDING');
+
+    const retired = (await json(curator.keyFile, 'categories', 'retire', name, '--reason', 'merged into CSAM_PAYMENT_INTERMEDIARY')).retireCategory;
+    expect(retired).toMatchObject({ name, retiredAt: expect.any(String), retireReason: 'merged into CSAM_PAYMENT_INTERMEDIARY' });
+    expect((await submit()).errors?.[0].extensions?.code).toBe('BAD_CLAIMS');
+    expect((await json(exchange.keyFile, 'categories', 'list')).categories.map((c: { name: string }) => c.name)).not.toContain(name);
+    expect((await json(exchange.keyFile, 'categories', 'list', '--include-retired')).categories).toContainEqual(expect.objectContaining({ name, retireReason: 'merged into CSAM_PAYMENT_INTERMEDIARY' }));
+  });
+
   it('sightings report: counted on the indicator; a bad kind is named', async () => {
     const ind = await submitted(curator, { tlp: 'GREEN' });
     const seen = (await json(exchange.keyFile, 'sightings', 'report', ind.id, '--kind', 'actioned', '--note', 'frozen')).reportSighting;

@@ -6,7 +6,8 @@ import { JwkError, parsePrivateJwk, parsePublicJwk, type PrivateJwk, publicPart,
 
 /**
  * The coordinators' and administrators' daily jobs: thin wrappers over the GraphQL API (members,
- * principals, keys, review, disputes, exclusions, sightings, audit events). Each prints a compact
+ * principals, keys, review, disputes, exclusions, sightings, indicators, categories,
+ * notifications, webhooks, audit events). Each prints a compact
  * table or `key: value` lines, or with `--json` the GraphQL data; a GraphQL error is
  * `error CODE: message` on stderr and exit 2 (callGraphql), a bad flag a message naming it and
  * exit 1 before anything is sent.
@@ -38,6 +39,7 @@ const INDICATOR_KINDS = ['WALLET_ADDRESS', 'MERCHANT_ID', 'DOMAIN', 'URL'];
 const INDICATOR_STATUSES = ['ACTIVE', 'DISPUTED', 'EXPIRED', 'PENDING', 'REJECTED', 'REVOKED'];
 const SIGHTING_KINDS = ['SEEN', 'FALSE_POSITIVE', 'ACTIONED'];
 const DISPUTE_STATUSES = ['OPEN', 'UPHELD', 'REJECTED'];
+const WEBHOOK_EVENTS = ['NOTIFICATION', 'CHANGE'];
 /** reviewIndicators takes at most this many items a call. */
 const REVIEW_BATCH = 1000;
 
@@ -47,6 +49,9 @@ const MEMBER = 'id name kind suspended suspendedAt suspendedReason createdAt';
 const INDICATOR = 'id kind network value status category confidence attestationCount version';
 const DISPUTE = 'id status reason resolution createdAt resolvedAt indicator { id status value } member { id name }';
 const EXCLUSION = 'id kind network value reason fingerprint createdAt createdBy removedAt removedBy';
+const WEBHOOK = 'id url description principalId memberId events disabledAt disabledReason consecutiveFailures pending nextAttemptAt createdAt';
+const NOTIFICATION = 'id kind message createdAt readAt indicator { id status }';
+const CATEGORY = 'name description createdAt createdBy retiredAt retireReason';
 
 // ---- output ----------------------------------------------------------------------------------
 
@@ -103,6 +108,18 @@ const oneOf = (values: string[]) => (value: string) => {
 };
 /** Repeatable, and comma-separated too: `--role CONTRIBUTOR --role SCREENER` or `--role CONTRIBUTOR,SCREENER`. */
 const roles = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean).map(oneOf(ROLES))];
+const events = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean).map(oneOf(WEBHOOK_EVENTS))];
+/** An absolute http(s) URL; the service refuses http unless it allows it (CORDON_WEBHOOK_ALLOW_HTTP). */
+const endpoint = (value: string) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('not an absolute URL (https://host/path)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`must be https:// (got ${url.protocol}//)`);
+  return value;
+};
 const bool = (value: string) => {
   if (/^(true|yes)$/i.test(value)) return true;
   if (/^(false|no)$/i.test(value)) return false;
@@ -503,16 +520,21 @@ export function registerAdminCommands(program: Command, audit: Command, h: CliHe
   api(
     exclusions
       .command('add')
-      .description('put a value on the exclusion list; an existing indicator for it is left as it is (and named)')
+      .description('put a value on the exclusion list; an existing indicator for it is left as it is (named, with a warning while it still matches) unless --revoke-matching')
       .requiredOption('--kind <kind>', INDICATOR_KINDS.join(', '), oneOf(INDICATOR_KINDS))
       .option('--network <network>', 'wallet network (detected when omitted)')
       .requiredOption('--value <value>', 'the value (a merchant id as ACQUIRER:MID)')
-      .requiredOption('--reason <text>', 'why it is benign: statements about it are refused with this reason'),
-  ).action(async (opts: Opts & { kind: string; network?: string; value: string; reason: string }) => {
-    const data = await gql<{ addExclusion: Obj }>(opts, `mutation($input: ExclusionInput!) { addExclusion(input: $input) { ${EXCLUSION} existingIndicator { id status } } }`, {
-      input: { kind: opts.kind, network: opts.network, value: opts.value, reason: opts.reason },
-    });
-    print(opts, data, () => fields(data.addExclusion));
+      .requiredOption('--reason <text>', 'why it is benign: statements about it are refused with this reason')
+      .option('--revoke-matching', 'also revoke the indicator listed for this value (ACTIVE, DISPUTED or PENDING) in the same transaction, with this reason'),
+  ).action(async (opts: Opts & { kind: string; network?: string; value: string; reason: string; revokeMatching?: boolean }) => {
+    const data = await gql<{ addExclusion: Obj }>(
+      opts,
+      `mutation($input: ExclusionInput!) { addExclusion(input: $input) { ${EXCLUSION} existingIndicator { id status } revokedIndicator { id status } warning } }`,
+      { input: { kind: opts.kind, network: opts.network, value: opts.value, reason: opts.reason, revokeMatching: opts.revokeMatching ?? false } },
+    );
+    const { warning, revokedIndicator, ...rest } = data.addExclusion;
+    print(opts, data, () => fields({ ...rest, ...(revokedIndicator ? { revokedIndicator } : {}), ...(warning ? { warning } : {}) }));
+    if (warning && !opts.json) process.stderr.write(`warning: ${String(warning)}\n`);
   });
   api(exclusions.command('remove').description('take an exclusion out of force (kept on record)').argument('<id>', 'exclusion id')).action(async (id: string, opts: Opts) => {
     const data = await gql<{ removeExclusion: Obj }>(opts, `mutation($id: ID!) { removeExclusion(id: $id) { ${EXCLUSION} } }`, { id });
@@ -537,6 +559,184 @@ export function registerAdminCommands(program: Command, audit: Command, h: CliHe
       { indicatorId, kind: opts.kind, note: opts.note },
     );
     print(opts, data, () => fields(data.reportSighting));
+  });
+
+  // ---- indicators ----------------------------------------------------------------------------
+
+  const indicators = program.command('indicators').description('one indicator as you see it; curators revoke or expire it');
+  api(indicators.command('show').description('an indicator: status, confidence, category, its statements, sightings and the sighting reports you may read').argument('<id>', 'indicator id')).action(
+    async (id: string, opts: Opts) => {
+      const data = await gql<{ indicator: Obj | null }>(
+        opts,
+        `query($id: ID!) { indicator(id: $id) { ${INDICATOR} fingerprint firstSeenAt lastSeenAt supportedUntil
+          statements { id status category confidence tlp receivedAt issuer { id name member { id name } } }
+          sightings { seen falsePositive actioned }
+          sightingReports { kind reportCount note createdAt member { id name } } } }`,
+        { id },
+      );
+      if (!data.indicator) h.fail(`no indicator ${id} that you may see`);
+      const { statements, sightingReports, ...rest } = data.indicator as Obj & { statements: Obj[]; sightingReports: Obj[] };
+      const reports = sightingReports.map((r) => ({ member: (r.member as Obj).name, kind: r.kind, reportCount: r.reportCount, createdAt: r.createdAt, note: r.note }));
+      print(opts, data, () => fields({ ...rest, statements: statements.length }) + (reports.length ? 'sightingReports:\n' + table(reports, Object.keys(reports[0])).replace(/^/gm, '  ') : 'sightingReports: -\n'));
+    },
+  );
+  const curation = (name: string, description: string) =>
+    api(
+      indicators
+        .command(name)
+        .description(description)
+        .argument('<id>', 'indicator id')
+        .option('--expected-status <status>', 'refuse (CONFLICT) unless the indicator still has this status', oneOf(INDICATOR_STATUSES))
+        .option('--expected-version <n>', 'refuse (CONFLICT) unless the indicator is still at this version', (v: string) => (v === '0' ? 0 : positiveInt(v))),
+    );
+  curation('revoke', 'curators: revoke an indicator (kept on record); members that reported it ACTIONED are notified')
+    .requiredOption('--reason <text>', 'why: the statements’ members read it')
+    .action(async (id: string, opts: Opts & { reason: string; expectedStatus?: string; expectedVersion?: number }) => {
+      const data = await gql<{ revokeIndicator: Obj }>(
+        opts,
+        `mutation($id: ID!, $reason: String!, $expectedStatus: IndicatorStatus, $expectedVersion: Int) {
+          revokeIndicator(id: $id, reason: $reason, expectedStatus: $expectedStatus, expectedVersion: $expectedVersion) { ${INDICATOR} } }`,
+        { id, reason: opts.reason, expectedStatus: opts.expectedStatus, expectedVersion: opts.expectedVersion },
+      );
+      print(opts, data, () => fields(data.revokeIndicator));
+    });
+  curation('expire', 'curators: expire an indicator (no longer current; kept on record)').action(
+    async (id: string, opts: Opts & { expectedStatus?: string; expectedVersion?: number }) => {
+      const data = await gql<{ expireIndicator: Obj }>(
+        opts,
+        `mutation($id: ID!, $expectedStatus: IndicatorStatus, $expectedVersion: Int) {
+          expireIndicator(id: $id, expectedStatus: $expectedStatus, expectedVersion: $expectedVersion) { ${INDICATOR} } }`,
+        { id, expectedStatus: opts.expectedStatus, expectedVersion: opts.expectedVersion },
+      );
+      print(opts, data, () => fields(data.expireIndicator));
+    },
+  );
+
+  // ---- categories ----------------------------------------------------------------------------
+
+  const categories = program.command('categories').description('the category vocabulary: a statement’s category must be one in force (curators add and retire)');
+  api(categories.command('list').description('the categories in force, by name').option('--include-retired', 'retired ones too')).action(
+    async (opts: Opts & { includeRetired?: boolean }) => {
+      const data = await gql<{ categories: Obj[] }>(opts, `query($includeRetired: Boolean) { categories(includeRetired: $includeRetired) { ${CATEGORY} } }`, {
+        includeRetired: opts.includeRetired ?? false,
+      });
+      print(opts, data, () => table(data.categories, ['name', 'retiredAt', 'description']));
+    },
+  );
+  api(
+    categories
+      .command('add')
+      .description('curators: add a category (or put a retired one back in force); audited')
+      .requiredOption('--name <name>', 'upper-case identifier: A-Z, 0-9, _ (at most 64)')
+      .requiredOption('--description <text>', 'what it means, for the members choosing it'),
+  ).action(async (opts: Opts & { name: string; description: string }) => {
+    const data = await gql<{ addCategory: Obj }>(opts, `mutation($input: CategoryInput!) { addCategory(input: $input) { ${CATEGORY} } }`, {
+      input: { name: opts.name, description: opts.description },
+    });
+    print(opts, data, () => fields(data.addCategory));
+  });
+  api(
+    categories
+      .command('retire')
+      .description('curators: retire a category: new statements with it are refused, stored ones keep it; audited')
+      .argument('<name>', 'the category')
+      .requiredOption('--reason <text>', 'why'),
+  ).action(async (name: string, opts: Opts & { reason: string }) => {
+    const data = await gql<{ retireCategory: Obj }>(opts, `mutation($name: String!, $reason: String!) { retireCategory(name: $name, reason: $reason) { ${CATEGORY} } }`, {
+      name,
+      reason: opts.reason,
+    });
+    print(opts, data, () => fields(data.retireCategory));
+  });
+
+  // ---- notifications -------------------------------------------------------------------------
+
+  const notifications = program.command('notifications').description('what your member should know (a revoked indicator you acted on, a decided dispute, a disabled webhook)');
+  api(
+    notifications
+      .command('list')
+      .description('your member’s notifications, newest first')
+      .option('--unread', 'only those not yet acknowledged')
+      .option('--first <n>', 'at most this many (default 100, at most 500)', positiveInt),
+  ).action(async (opts: Opts & { unread?: boolean; first?: number }) => {
+    const data = await gql<{ notifications: Obj[] }>(opts, `query($unreadOnly: Boolean, $first: Int) { notifications(unreadOnly: $unreadOnly, first: $first) { ${NOTIFICATION} } }`, {
+      unreadOnly: opts.unread ?? false,
+      first: opts.first,
+    });
+    print(opts, data, () => table(data.notifications, ['id', 'kind', 'createdAt', 'readAt', 'indicator.id', 'message']));
+  });
+  api(notifications.command('ack').description('mark a notification read').argument('<id>', 'notification id')).action(async (id: string, opts: Opts) => {
+    const data = await gql<{ acknowledgeNotification: Obj }>(opts, `mutation($id: ID!) { acknowledgeNotification(id: $id) { ${NOTIFICATION} } }`, { id });
+    print(opts, data, () => fields(data.acknowledgeNotification));
+  });
+
+  // ---- webhooks ------------------------------------------------------------------------------
+
+  const webhooks = program
+    .command('webhooks')
+    .description('HTTPS endpoints that receive a member’s notifications and change feed, signed by the exchange key (ADMIN registers, disables, enables; a principal reads its own)');
+  api(webhooks.command('list').description('webhooks: an ADMIN every one (or one member’s), any other principal its own').option('--member <id>', 'only this member’s (ADMIN)')).action(
+    async (opts: Opts & { member?: string }) => {
+      const data = await gql<{ webhooks: Obj[] }>(opts, `query($memberId: ID) { webhooks(memberId: $memberId) { ${WEBHOOK} } }`, { memberId: opts.member });
+      print(opts, data, () => table(data.webhooks, ['id', 'memberId', 'principalId', 'events', 'disabledAt', 'pending', 'consecutiveFailures', 'url']));
+    },
+  );
+  api(webhooks.command('show').description('one webhook: in service or disabled (and why), pending deliveries, failures').argument('<id>', 'webhook id')).action(async (id: string, opts: Opts) => {
+    const data = await gql<{ webhook: Obj }>(opts, `query($id: ID!) { webhook(id: $id) { ${WEBHOOK} } }`, { id });
+    print(opts, data, () => fields(data.webhook));
+  });
+  api(
+    webhooks
+      .command('register')
+      .description('ADMIN: register an endpoint for a member’s principal: it receives that member’s notifications and the change feed as the principal sees it; audited (the URL kept out of the log)')
+      .requiredOption('--principal <id>', 'the member’s principal whose view the deliveries carry (a read-only SCREENER principal is a good choice)')
+      .requiredOption('--endpoint <https-url>', 'the receiver’s https:// URL (no user name, password or fragment); --url stays the service’s', endpoint)
+      .option('--event <event>', `${WEBHOOK_EVENTS.join(', ')} (repeat, or comma-separated; default: every kind)`, events)
+      .option('--description <text>', 'a note, e.g. who runs the receiver'),
+  ).action(async (opts: Opts & { principal: string; endpoint: string; event?: string[]; description?: string }) => {
+    const data = await gql<{ registerWebhook: Obj }>(opts, `mutation($input: WebhookInput!) { registerWebhook(input: $input) { ${WEBHOOK} } }`, {
+      input: { principalId: opts.principal, url: opts.endpoint, description: opts.description, ...(opts.event ? { events: [...new Set(opts.event)] } : {}) },
+    });
+    print(opts, data, () => fields(data.registerWebhook));
+  });
+  api(
+    webhooks
+      .command('disable')
+      .description('ADMIN: take a webhook out of service; its queue is kept; audited')
+      .argument('<id>', 'webhook id')
+      .requiredOption('--reason <text>', 'why'),
+  ).action(async (id: string, opts: Opts & { reason: string }) => {
+    const data = await gql<{ disableWebhook: Obj }>(opts, `mutation($id: ID!, $reason: String!) { disableWebhook(id: $id, reason: $reason) { ${WEBHOOK} } }`, { id, reason: opts.reason });
+    print(opts, data, () => fields(data.disableWebhook));
+  });
+  api(webhooks.command('enable').description('ADMIN: put a disabled webhook back in service: failures forgotten, its kept queue sent oldest first; audited').argument('<id>', 'webhook id')).action(
+    async (id: string, opts: Opts) => {
+      const data = await gql<{ enableWebhook: Obj }>(opts, `mutation($id: ID!) { enableWebhook(id: $id) { ${WEBHOOK} } }`, { id });
+      print(opts, data, () => fields(data.enableWebhook));
+    },
+  );
+  api(
+    webhooks
+      .command('deliveries')
+      .description('the delivery log, newest first: one row per attempt (status, error, duration); a delivery not yet tried has one row without an attempt')
+      .argument('<id>', 'webhook id')
+      .option('--first <n>', 'at most this many deliveries', positiveInt)
+      .option('--after <cursor>', 'the page after this cursor (printed as `more: …`)'),
+  ).action(async (id: string, opts: Opts & { first?: number; after?: string }) => {
+    type Delivery = Obj & { attemptLog: Obj[] };
+    const data = await gql<{ webhook: { deliveries: { edges: { node: Delivery }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }>(
+      opts,
+      `query($id: ID!, $first: Int, $after: String) { webhook(id: $id) { id deliveries(first: $first, after: $after) {
+        edges { cursor node { id type queuedAt attempts lastStatus lastError deliveredAt attemptLog { attempt at status error durationMs } } }
+        pageInfo { hasNextPage endCursor } } } }`,
+      { id, first: opts.first, after: opts.after },
+    );
+    const rows = data.webhook.deliveries.edges.flatMap(({ node: d }) => {
+      const base = { delivery: d.id, type: d.type, queuedAt: d.queuedAt, deliveredAt: d.deliveredAt };
+      return d.attemptLog.length ? d.attemptLog.map((a) => ({ ...base, ...a })) : [{ ...base, attempt: null, at: null, status: null, durationMs: null, error: null }];
+    });
+    print(opts, data, () => table(rows, ['delivery', 'type', 'queuedAt', 'deliveredAt', 'attempt', 'at', 'status', 'durationMs', 'error']));
+    morePages(data.webhook.deliveries.pageInfo, opts);
   });
 
   // ---- audit events --------------------------------------------------------------------------

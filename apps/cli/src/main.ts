@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from '@app/canonical';
-import { ReceiptError, StatementRefusal, validateClaims, verifyReceipt } from '@app/statements';
+import { ReceiptError, StatementRefusal, validateClaims, verifyReceipt, verifyWebhookDelivery, WebhookDeliveryError } from '@app/statements';
 import { registerAdminCommands } from './admin-commands.js';
 import { auditMonitor } from './audit-monitor.js';
 import { auditVerify } from './audit-verify.js';
@@ -288,6 +288,18 @@ program
     process.exitCode = result.refused > 0 ? 3 : 0;
   });
 
+/** The exchange's keys for offline checks: a saved copy of /.well-known/jwks.json, or its URL. */
+async function readJwks(arg: string): Promise<PublicJwk[]> {
+  try {
+    const text = /^https?:\/\//.test(arg) ? await (await fetch(arg)).text() : await fs.readFile(arg, 'utf8');
+    const keys = (JSON.parse(text) as { keys: PublicJwk[] }).keys;
+    if (!Array.isArray(keys)) throw new Error('no keys');
+    return keys;
+  } catch (err) {
+    fail(`--jwks ${arg}: not a JWKS (${(err as Error).message})`);
+  }
+}
+
 const receipt = program.command('receipt').description('the exchange’s receipts for accepted statements (SPEC 4)');
 receipt
   .command('verify')
@@ -297,19 +309,48 @@ receipt
   .option('--statement <jws>', 'the statement JWS it should be for, or @file')
   .action(async (receiptArg: string, opts: { jwks: string; statement?: string }) => {
     const read = async (v: string) => (v.startsWith('@') ? (await fs.readFile(v.slice(1), 'utf8')).trim() : v.trim());
-    let keys: PublicJwk[];
-    try {
-      const text = /^https?:\/\//.test(opts.jwks) ? await (await fetch(opts.jwks)).text() : await fs.readFile(opts.jwks, 'utf8');
-      keys = (JSON.parse(text) as { keys: PublicJwk[] }).keys;
-      if (!Array.isArray(keys)) throw new Error('no keys');
-    } catch (err) {
-      fail(`--jwks ${opts.jwks}: not a JWKS (${(err as Error).message})`);
-    }
+    const keys = await readJwks(opts.jwks);
     try {
       const claims = await verifyReceipt(await read(receiptArg), keys, opts.statement === undefined ? undefined : await read(opts.statement));
       process.stdout.write(JSON.stringify({ valid: true, ...claims }, null, 2) + '\n');
     } catch (err) {
       if (err instanceof ReceiptError) {
+        process.stdout.write(JSON.stringify({ valid: false, reason: err.message }, null, 2) + '\n');
+        process.exit(1);
+      }
+      throw err;
+    }
+  });
+
+const webhook = program.command('webhook').description('for a member\'s webhook receiver (README "Receiving webhooks")');
+webhook
+  .command('verify')
+  .description(
+    'check a received webhook body offline: a compact JWS signed by one of the exchange\'s keys (--jwks), typ cordon-webhook+jwt, aud = its webhookId. ' +
+      'Valid: the claims as JSON with valid: true (exit 0); otherwise { valid: false, reason } (exit 1). ' +
+      'A delivery is retried until a 2xx answer, signed afresh each attempt with the same jti (= the Cordon-Delivery-Id header): ' +
+      'receivers must deduplicate on the jti, and answer 2xx only once the event is stored',
+  )
+  .argument('<body>', 'a file holding the request body, or - for stdin')
+  .requiredOption('--jwks <file|url>', 'the exchange’s keys: a saved copy of /.well-known/jwks.json, or its URL')
+  .option('--webhook <id>', 'also require that the delivery was sent for this webhook (your receiver\'s)')
+  .action(async (bodyArg: string, opts: { jwks: string; webhook?: string }) => {
+    let body: string;
+    try {
+      if (bodyArg === '-') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+        body = Buffer.concat(chunks).toString('utf8');
+      } else body = await fs.readFile(bodyArg, 'utf8');
+    } catch (err) {
+      fail(`${bodyArg}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const keys = await readJwks(opts.jwks);
+    try {
+      const claims = await verifyWebhookDelivery(body, keys, { webhookId: opts.webhook });
+      process.stdout.write(JSON.stringify({ valid: true, ...claims }, null, 2) + '\n');
+    } catch (err) {
+      if (err instanceof WebhookDeliveryError) {
         process.stdout.write(JSON.stringify({ valid: false, reason: err.message }, null, 2) + '\n');
         process.exit(1);
       }

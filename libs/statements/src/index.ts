@@ -1,2 +1,3 @@
 export * from './claims.js';
 export * from './receipt.js';
+export * from './webhook.js';

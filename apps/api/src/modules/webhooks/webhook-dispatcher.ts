@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { CordonConfig } from '@app/config';
+import { WEBHOOK_TYP } from '@app/statements';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock.js';
@@ -13,8 +14,8 @@ import { CHANGES_CHANNEL, IndicatorStore } from '../indicators/indicator.store.j
 import { send } from './webhook-sender.js';
 import { type DeliveryRow, WEBHOOKS_CHANNEL, type WebhookRow, WebhookStore } from './webhook.store.js';
 
-/** The JWS `typ` of a delivery. */
-export const WEBHOOK_TYP = 'cordon-webhook+jwt';
+/** The JWS `typ` of a delivery (verified by receivers with verifyWebhookDelivery). */
+export { WEBHOOK_TYP };
 /** Webhooks sent at once by one process, and deliveries per webhook per lease. */
 const PARALLEL = 8;
 const PER_LEASE = 25;
