@@ -82,7 +82,7 @@ function fields(object: Obj, prefix = ''): string {
   for (const [k, v] of Object.entries(object)) {
     if (Array.isArray(v) && v.length > 0 && typeof v[0] === 'object') {
       const columns = Object.keys(v[0] as Obj);
-      text += `${prefix}${k}:\n` + table(v as Obj[], columns).replace(/^/gm, '  ');
+      text += `${prefix}${k}:\n` + table(v as Obj[], columns).replace(/^(?=.)/gm, '  ');
     } else if (v && typeof v === 'object' && !Array.isArray(v)) text += fields(v as Obj, `${prefix}${k}.`);
     else text += `${prefix}${k}: ${cell(v)}\n`;
   }
