@@ -48,9 +48,10 @@ function plainAscii(host: string): string | undefined {
  * SPEC 3 DOMAIN: UTS-46 to ASCII, lower-case, trailing dot dropped; IPs and single labels refused.
  * A defanged name (`example[.]com`) is taken as the name it stands for.
  */
-export function parseDomain(input: string, field = 'value', options: { allowPublicSuffix?: boolean } = {}): Domain {
+export function parseDomain(input: string, field = 'value', options: { allowPublicSuffix?: boolean; refang?: boolean } = {}): Domain {
   // One trailing dot means the root; UTS-46 maps 。 ． ｡ to '.', so those count too.
-  const host = refangHost(input.trim()).replace(/[.\u3002\uff0e\uff61]$/u, '');
+  // A URL's host was refanged once, in its raw text (refangUrl): never again after decoding.
+  const host = (options.refang === false ? input.trim() : refangHost(input.trim())).replace(/[.\u3002\uff0e\uff61]$/u, '');
   if (host === '') fail('EMPTY', `${field}: a domain must not be empty`, field);
   if (host.includes('://') || host.includes('/')) fail('INVALID_DOMAIN', `${field}: give the host name only, not a URL`, field);
   if (host.startsWith('[') || host.includes(':')) fail('IP_ADDRESS', `${field}: an IP address (or a port) is not a domain`, field);

@@ -326,3 +326,16 @@ describe('network tickers (issue 18.7)', () => {
     expect(refusal(parse('WALLET_ADDRESS', '1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu', 'toString'))).toMatchObject({ code: 'UNSUPPORTED_NETWORK' });
   });
 });
+
+describe('a URL host is refanged once, in its raw text (review)', () => {
+  it.each([
+    ['https://example%28.%29com/a'],
+    ['https://example%28dot%29com/a'],
+    ['https://example.com\uff08.\uff09evil.com/'],
+  ])('%s is not taken as a defanged URL: refused', (value) => {
+    expect(parse('URL', value)).toMatchObject({ ok: false, code: 'INVALID_DOMAIN' });
+  });
+  it('a defanged URL still is', () => {
+    expect(parse('URL', 'hxxps://example[.]com/a')).toMatchObject({ ok: true, canonical: 'https://example.com/a' });
+  });
+});

@@ -63,7 +63,7 @@ export function parseUrl(input: string, field = 'value'): NormalisedUrl {
   if (!(hostname.startsWith('[') || /^[\d.]+$/.test(hostname))) {
     // A page on a shared host (s3.amazonaws.com/bucket/…, x.github.io) is still a URL; only its
     // host cannot be matched as a DOMAIN when it is a public suffix.
-    const parsed = parseDomain(hostname, field, { allowPublicSuffix: true });
+    const parsed = parseDomain(hostname, field, { allowPublicSuffix: true, refang: false });
     host = parsed.canonical;
     domain = parsed.registrable === parsed.canonical && parsed.parents.length === 0 && isPublicSuffix(parsed.canonical) ? null : parsed;
   }
