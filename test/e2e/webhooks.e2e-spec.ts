@@ -32,10 +32,16 @@ async function receiver(dir: string) {
   const requests: { headers: Received['headers']; body: string; status: number }[] = [];
   const answers = new Map<string, number[]>();
   let always: number | undefined;
+  const hang = new Set<string>();
   const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (hang.has(req.url ?? '')) {
+        // Headers never come: a wedged receiver (or one trickling its answer).
+        requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: 0 });
+        return;
+      }
       const status = answers.get(req.url ?? '')?.shift() ?? always ?? 200;
       requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try later');
@@ -49,7 +55,12 @@ async function receiver(dir: string) {
     /** The next answers to requests for this path. */
     answer: (p: string, ...statuses: number[]) => answers.set(p, [...(answers.get(p) ?? []), ...statuses]),
     setAlways: (s: number | undefined) => (always = s),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** Requests for this path are never answered. */
+    hang: (p: string) => hang.add(p),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -193,8 +204,8 @@ describe('webhooks (issue 18.4): signed notifications and feed events, retried, 
     const log = (await app.gql(WEBHOOK, { id: webhook.id }, exchange.key)).data!.webhook;
     expect(log.deliveries.edges[0].node).toMatchObject({ id: claims[0].jti, attempts: 3, lastStatus: 200, lastError: null });
     expect(log.deliveries.edges[0].node.attemptLog).toEqual([
-      { attempt: 1, status: 500, error: 'HTTP 500: try later' },
-      { attempt: 2, status: 503, error: 'HTTP 503: try later' },
+      { attempt: 1, status: 500, error: 'HTTP 500' },
+      { attempt: 2, status: 503, error: 'HTTP 503' },
       { attempt: 3, status: 200, error: null },
     ]);
     expect(log.consecutiveFailures).toBe(0);
@@ -210,7 +221,7 @@ describe('webhooks (issue 18.4): signed notifications and feed events, retried, 
       const w = (await app.gql(WEBHOOK, { id: webhook.id }, member.key)).data!.webhook;
       return w.disabledAt !== null && w;
     });
-    expect(state).toMatchObject({ consecutiveFailures: 4, disabledReason: expect.stringMatching(/^4 consecutive failed deliveries; the last: HTTP 503: try later$/) });
+    expect(state).toMatchObject({ consecutiveFailures: 4, disabledReason: '4 consecutive failed deliveries; the last: HTTP 503' });
     const tries = rx.requests.filter((r) => r.headers['cordon-webhook-id'] === webhook.id).length;
     expect(tries).toBe(4);
     const [event] = await superuserQuery<{ actor: string | null; canonical: string }>(app.db, `SELECT actor_principal_id AS actor, canonical FROM audit_event WHERE subject_id = $1 AND action = 'webhook.disable'`, [webhook.id]);
@@ -251,5 +262,54 @@ describe('webhooks (issue 18.4): signed notifications and feed events, retried, 
       return mine.length >= 1 && mine;
     });
     expect((await verified(got[0])).claims.event.indicatorId).toBe(id);
+  });
+});
+
+describe('webhooks: a wedged receiver holds up only itself, on a pool of two connections', () => {
+  let app: TestApp;
+  let dir: string;
+  let rx: Awaited<ReturnType<typeof receiver>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cordon-webhooks-'));
+    rx = await receiver(dir);
+    app = await startTestApp({ CORDON_WEBHOOK_CA_FILE: rx.certFile, CORDON_WEBHOOK_POLL_MS: '100', CORDON_WEBHOOK_TIMEOUT_MS: '1000', CORDON_DB_POOL_SIZE: '2' });
+  });
+  afterAll(async () => {
+    await rx?.close();
+    await app?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the healthy endpoint gets every change while the wedged one times out attempt after attempt; requests keep being answered', async () => {
+    const hotline = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR', 'CURATOR']);
+    const slow = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    const fast = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    rx.hang('/wedged');
+    const register = async (party: Party, p: string) =>
+      (await app.gql(REGISTER, { i: { principalId: party.principalId, url: rx.url(p), events: ['CHANGE'] } })).data!.registerWebhook.id as string;
+    const wedged = await register(slow, '/wedged');
+    const healthy = await register(fast, '/healthy');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await app.gql(SUBMIT, { jws: await statement(hotline.key, { iss: hotline.principalId, tlp: 'GREEN', indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: nextAddress() } }) }, hotline.key);
+      expect(res.errors).toBeUndefined();
+      ids.push(res.data!.submitStatement.indicator.id);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const got = await until('every change at the healthy endpoint', async () => {
+      const mine = rx.requests.filter((r) => r.headers['cordon-webhook-id'] === healthy);
+      return mine.length >= 3 && mine;
+    });
+    expect(got.map((r) => JSON.parse(Buffer.from(r.body.split('.')[1], 'base64url').toString('utf8')).event.indicatorId)).toEqual(ids);
+    const log = await until('two timed-out attempts at the wedged endpoint', async () => {
+      const w = (await app.gql(WEBHOOK, { id: wedged })).data!.webhook;
+      const attempts = w.deliveries.edges.flatMap((e: any) => e.node.attemptLog);
+      return attempts.length >= 2 && attempts;
+    });
+    expect(log.slice(0, 2)).toEqual([
+      { attempt: 1, status: null, error: 'no answer within 1000 ms' },
+      { attempt: 2, status: null, error: 'no answer within 1000 ms' },
+    ]);
   });
 });

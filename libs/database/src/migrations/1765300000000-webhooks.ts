@@ -26,7 +26,8 @@ export class Webhooks1765300000000 implements MigrationInterface {
         feed_id uuid NOT NULL,
         consecutive_failures int NOT NULL DEFAULT 0,
         next_attempt_at timestamptz NOT NULL,
-        leased_until timestamptz
+        leased_until timestamptz,
+        lease_token uuid
       )`);
     await q.query(`CREATE INDEX webhook_member_idx ON webhook (member_id)`);
     await q.query(`

@@ -209,13 +209,13 @@ export class IndicatorStore {
    * statement the viewer sees of the indicator, ATTESTED for a later one, STATUS otherwise; `status`
    * is the viewer's status of the indicator as that transaction left it.
    */
-  async feed(caller: Caller, first: number, after?: FeedPosition): Promise<{ rows: ChangeRow[]; hasNextPage: boolean }> {
+  async feed(caller: Caller, first: number, after?: FeedPosition, runner: Runner = this.dataSource): Promise<{ rows: ChangeRow[]; hasNextPage: boolean }> {
     const params: unknown[] = [];
     const viewer = viewerParams(caller, params);
     const from = after ?? NO_POSITION;
     params.push(from.idx, from.id, first + 1);
     const n = params.length;
-    const rows = (await this.dataSource.query(
+    const rows = (await runner.query(
       `WITH e AS (
          SELECT c.idx, c.indicator_id, bool_or(c.change = 'CREATED') AS created_here, max(c.at) AS at
            FROM indicator_change c JOIN statement s ON s.id = c.statement_id

@@ -23,7 +23,7 @@ const PER_LEASE = 25;
 const FEED_PAGE = 500;
 const FEED_PAGES_PER_ROUND = 4;
 /** A burst of wake-ups (a NOTIFY per commit) becomes one round. */
-const DEBOUNCE_MS = 20;
+const DEBOUNCE_MS = 50;
 
 /**
  * The webhook dispatcher (README "Webhooks"), one per API process, any number of processes:
@@ -46,6 +46,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** Set when the last round found no webhook at all: change NOTIFYs then wake nothing. */
+  private none = false;
+  /** Webhooks this process is sending, each on its own (a slow receiver holds up only itself). */
+  private readonly sending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: WebhookStore,
@@ -60,7 +64,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(LOGGER) private readonly logger: Logger,
     listen: Notifications,
   ) {
-    listen.on(CHANGES_CHANNEL, () => this.wake());
+    listen.on(CHANGES_CHANNEL, () => {
+      if (!this.none) this.wake();
+    });
     listen.on(WEBHOOKS_CHANNEL, () => this.wake());
     listen.onState(() => this.wake());
   }
@@ -76,6 +82,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     clearInterval(this.timer);
     clearTimeout(this.scheduled);
     await this.running;
+    await Promise.all(this.sending.values());
   }
 
   /** Runs a round soon (one at a time; a wake-up during a round runs another after it). */
@@ -99,17 +106,29 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.scheduled.unref();
   }
 
+  /**
+   * One round: queue the feed of every feeding webhook, then start sending the due ones this
+   * process is not sending yet (at most PARALLEL at once). Sends run on their own: the round does
+   * not wait for them, so queueing is never held up by a receiver.
+   */
   private async round(): Promise<void> {
     try {
+      this.none = !(await this.store.any());
+      if (this.none) return;
       for (const id of await this.store.feeding()) {
         if (this.stopped) return;
         await this.queueChanges(id);
       }
-      for (;;) {
-        if (this.stopped) return;
-        const leased = await this.store.lease(PARALLEL, this.leaseMs());
-        if (leased.length === 0) return;
-        await Promise.all(leased.map((w) => this.sendSome(w)));
+      if (this.stopped || this.sending.size >= PARALLEL) return;
+      const leased = await this.store.lease(PARALLEL - this.sending.size, this.leaseMs(), [...this.sending.keys()]);
+      for (const webhook of leased) {
+        const task = this.sendSome(webhook)
+          .catch((err: unknown) => this.logger.error({ err, webhookId: webhook.id }, 'webhook send failed; retried on a later round'))
+          .finally(() => {
+            this.sending.delete(webhook.id);
+            this.wake();
+          });
+        this.sending.set(webhook.id, task);
       }
     } catch (err) {
       if (!this.stopped) this.logger.error({ err }, 'webhook round failed; retried on the next');
@@ -122,17 +141,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** Queues the changes past the webhook's position, as its principal sees them now. */
   private async queueChanges(id: string): Promise<void> {
+    const current = await this.store.get(id);
+    if (!current || current.disabled_at) return;
+    // Read before the transaction (another connection); a principal that may not read now
+    // (disabled, suspended, no key) keeps its position.
+    const viewer = await this.auth.principalStanding(current.principal_id);
+    if (!viewer) return;
+    // Everything inside runs on the transaction's own connection: a dispatcher never holds one
+    // connection while waiting for another (a small pool would deadlock).
     await this.dataSource.transaction(async (em) => {
       const webhook = await this.store.lockFeeding(em, id);
-      if (!webhook) return;
-      const viewer = await this.auth.principalStanding(webhook.principal_id);
-      // A principal that may not read now (disabled, suspended, no key) keeps its position.
-      if (!viewer) return;
+      if (!webhook || webhook.principal_id !== current.principal_id) return;
       let position = { idx: webhook.feed_idx, id: webhook.feed_id };
       for (let page = 0; page < FEED_PAGES_PER_ROUND; page++) {
-        const { rows, hasNextPage } = await this.indicators.feed(viewer, FEED_PAGE, position);
+        const { rows, hasNextPage } = await this.indicators.feed(viewer, FEED_PAGE, position, em);
         if (rows.length === 0) break;
-        const views = new Map((await this.indicators.views(viewer, [...new Set(rows.map((r) => r.indicator_id))])).map((v) => [v.id, v]));
+        const views = new Map((await this.indicators.views(viewer, [...new Set(rows.map((r) => r.indicator_id))], em)).map((v) => [v.id, v]));
         const events = rows.map((r) => {
           const v = views.get(r.indicator_id);
           return {
@@ -154,28 +178,32 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** Sends a leased webhook's queue, oldest first, until it is empty, a failure, or the lease's share is used. */
-  private async sendSome(webhook: WebhookRow): Promise<void> {
+  private async sendSome(webhook: WebhookRow & { lease_token: string }): Promise<void> {
+    const token = webhook.lease_token;
+    const started = Date.now();
     try {
       const viewer = await this.auth.principalStanding(webhook.principal_id);
       if (!viewer) {
         // Nothing goes to a principal that may not read now; looked at again later.
-        await this.store.postpone(webhook.id, new Date(this.clock.now().getTime() + this.config.webhooks.pollMs));
+        await this.store.postpone(webhook.id, token, new Date(this.clock.now().getTime() + this.config.webhooks.pollMs));
         return;
       }
       let failures = webhook.consecutive_failures;
       for (const delivery of await this.store.due(webhook.id, PER_LEASE)) {
-        if (this.stopped) return;
-        const ok = await this.attempt(webhook, delivery, failures);
-        if (ok === null) return; // disabled
+        // Within the lease's first half, and only while it is still ours (an ADMIN's disable, an
+        // expiry and another process's lease all end it).
+        if (this.stopped || Date.now() - started > this.leaseMs() / 2 || !(await this.store.stillLeased(webhook.id, token))) return;
+        const ok = await this.attempt(webhook, token, delivery, failures);
+        if (ok === null) return; // disabled, or the lease lost
         if (!ok.delivered) return;
         failures = 0;
       }
     } finally {
-      await this.store.release(webhook.id).catch(() => undefined);
+      await this.store.release(webhook.id, token).catch(() => undefined);
     }
   }
 
-  private async attempt(webhook: WebhookRow, delivery: DeliveryRow, failuresBefore: number): Promise<{ delivered: boolean } | null> {
+  private async attempt(webhook: WebhookRow, token: string, delivery: DeliveryRow, failuresBefore: number): Promise<{ delivered: boolean } | null> {
     const attempt = delivery.attempts + 1;
     const jws = await this.exchangeKey.sign(
       {
@@ -204,15 +232,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         'cordon-event': delivery.event_type,
         'cordon-attempt': String(attempt),
       },
-    });
+    }, (err) => this.logger.info({ webhookId: webhook.id, deliveryId: delivery.id, err: err.message }, 'webhook delivery failed'));
     const { retryBaseMs, retryMaxMs, disableAfter } = this.config.webhooks;
     const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(30, failuresBefore));
     // Equal jitter: half the delay, plus up to the other half at random (receivers coming back
     // are not hit by every process at once).
     const retryAt = new Date(this.clock.now().getTime() + delay / 2 + Math.random() * (delay / 2));
-    const disabled = await this.transactions.run(null, async (tx) => {
-      const failures = await this.store.recordAttempt(tx.em, delivery, attempt, outcome, outcome.ok, outcome.ok ? null : retryAt);
-      if (outcome.ok || failures < disableAfter) return false;
+    const result = await this.transactions.run(null, async (tx): Promise<'recorded' | 'lost' | 'disabled'> => {
+      const failures = await this.store.recordAttempt(tx.em, delivery, token, outcome, outcome.ok, outcome.ok ? null : retryAt);
+      if (failures === null) return 'lost'; // the lease ended meanwhile: its new holder goes on
+      if (outcome.ok || failures < disableAfter) return 'recorded';
       const reason = `${failures} consecutive failed deliveries; the last: ${outcome.error}`;
       await this.store.disable(tx.em, webhook.id, reason, null);
       await tx.record({
@@ -228,12 +257,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         'WEBHOOK_DISABLED',
         `webhook ${webhook.id} was disabled after ${failures} consecutive failed deliveries (the last: ${outcome.error}); its deliveries are kept and sent once an administrator enables it again`,
       );
-      return true;
+      return 'disabled';
     });
-    if (disabled) {
-      this.logger.warn({ webhookId: webhook.id }, 'webhook disabled after repeated failures');
-      return null;
-    }
+    if (result === 'disabled') this.logger.warn({ webhookId: webhook.id }, 'webhook disabled after repeated failures');
+    if (result !== 'recorded') return null;
     return { delivered: outcome.ok };
   }
 }

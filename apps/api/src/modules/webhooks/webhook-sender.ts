@@ -3,10 +3,8 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { AttemptOutcome } from './webhook.store.js';
 
-/** Most of a receiver's answer kept in the log (only for the error text of a failed attempt). */
-const ANSWER_BYTES = 512;
-
 export interface SendOptions {
+  /** Longest the whole attempt may take: connection, TLS, request and answer's headers. */
   timeoutMs: number;
   /** Extra CA certificates (PEM) to trust besides the system's. */
   ca?: string;
@@ -14,11 +12,27 @@ export interface SendOptions {
 }
 
 /**
- * One POST of a signed delivery. A 2xx answer within the timeout is a delivery; anything else —
- * another status (redirects are not followed), a refused connection, a bad certificate, a timeout —
- * is a failed attempt, described for the log without the receiver's body beyond a short excerpt.
+ * What a failed attempt is called in the delivery log and the member's notification: a category
+ * only, never the receiver's answer or the network's error text (they could tell a member about
+ * hosts behind the service). The full error goes to the service's own log.
  */
-export function send(url: string, body: string, options: SendOptions): Promise<AttemptOutcome & { ok: boolean }> {
+function category(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|TLS|SSL/.test(code) || /certificate|tls|ssl/i.test(err.message)) return 'TLS: the certificate does not verify';
+  return 'connection failed';
+}
+
+/**
+ * One POST of a signed delivery. A 2xx answer's headers within `timeoutMs` are a delivery (the
+ * body is not read); anything else — another status (redirects are not followed), no answer in
+ * time however slowly it trickles, a refused connection, a certificate that does not verify — is a
+ * failed attempt. The deadline covers the whole attempt, so a receiver can hold up only itself.
+ */
+export function send(url: string, body: string, options: SendOptions, onError?: (err: Error) => void): Promise<AttemptOutcome & { ok: boolean }> {
   const started = Date.now();
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
@@ -27,6 +41,8 @@ export function send(url: string, body: string, options: SendOptions): Promise<A
     const done = (status: number | null, error: string | null) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
+      request.destroy();
       resolve({ ok: status !== null && status >= 200 && status < 300 && error === null, status, error, durationMs: Date.now() - started });
     };
     const request = client.request(
@@ -34,33 +50,22 @@ export function send(url: string, body: string, options: SendOptions): Promise<A
       {
         method: 'POST',
         headers: { ...options.headers, 'content-length': Buffer.byteLength(body) },
-        timeout: options.timeoutMs,
         // The system's roots and the extra ones: `ca` alone would replace the roots.
         ...(target.protocol === 'https:' && options.ca ? { ca: [...tls.rootCertificates, options.ca] } : {}),
         agent: false,
       },
       (response) => {
         const status = response.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (size < ANSWER_BYTES) chunks.push(chunk.subarray(0, ANSWER_BYTES - size));
-          size += chunk.length;
-        });
-        response.on('end', () => {
-          if (status >= 200 && status < 300) return done(status, null);
-          const excerpt = Buffer.concat(chunks).toString('utf8').replace(/[\p{Cc}]+/gu, ' ').trim().slice(0, 200);
-          const what = status >= 300 && status < 400 ? `redirect to ${response.headers.location ?? '?'} (redirects are not followed)` : `HTTP ${status}`;
-          done(status, excerpt ? `${what}: ${excerpt}` : what);
-        });
-        response.on('error', (err) => done(status, `answer broken off: ${err.message}`));
+        if (status >= 200 && status < 300) return done(status, null);
+        done(status, status >= 300 && status < 400 ? `HTTP ${status}: a redirect (not followed)` : `HTTP ${status}`);
       },
     );
-    request.on('timeout', () => {
-      request.destroy();
-      done(null, `no answer within ${options.timeoutMs} ms`);
+    const deadline = setTimeout(() => done(null, `no answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      onError?.(err);
+      done(null, category(err));
     });
-    request.on('error', (err: NodeJS.ErrnoException) => done(null, `${err.code ?? 'error'}: ${err.message}`));
     request.end(body);
   });
 }

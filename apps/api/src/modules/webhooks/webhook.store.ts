@@ -92,8 +92,18 @@ export class WebhookStore {
     )) as WebhookRow[];
   }
 
+  /** Out of service; a lease held on it ends (the holder's next check finds it gone). */
   async disable(runner: Runner, id: string, reason: string, by: string | null): Promise<void> {
-    await runner.query(`UPDATE webhook SET disabled_at = $2, disabled_reason = $3, disabled_by = $4, leased_until = NULL WHERE id = $1`, [id, this.clock.now(), reason, by]);
+    await runner.query(
+      `UPDATE webhook SET disabled_at = $2, disabled_reason = $3, disabled_by = $4, leased_until = NULL, lease_token = NULL WHERE id = $1`,
+      [id, this.clock.now(), reason, by],
+    );
+  }
+
+  /** Whether any webhook exists (a process with none does not wake for every change). */
+  async any(): Promise<boolean> {
+    const [row] = (await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM webhook) AS any`)) as { any: boolean }[];
+    return row.any;
   }
 
   /** Back in service: failures forgotten, the queue (kept while disabled) sent from now on. */
@@ -171,19 +181,30 @@ export class WebhookStore {
    * Leases up to `limit` webhooks that are in service, due, have something queued and are not
    * leased by another process: each is then sent by this process alone until the lease ends.
    */
-  async lease(limit: number, leaseMs: number): Promise<WebhookRow[]> {
+  async lease(limit: number, leaseMs: number, exclude: string[]): Promise<(WebhookRow & { lease_token: string })[]> {
     const now = this.clock.now();
-    const leased = updatedRows<{ id: string }>(await this.dataSource.query(
-      `UPDATE webhook SET leased_until = $2 WHERE id IN (
+    const leased = updatedRows<{ id: string; lease_token: string }>(await this.dataSource.query(
+      `UPDATE webhook SET leased_until = $2, lease_token = gen_random_uuid() WHERE id IN (
          SELECT w.id FROM webhook w
-          WHERE w.disabled_at IS NULL AND w.next_attempt_at <= $1 AND (w.leased_until IS NULL OR w.leased_until < $1)
+          WHERE w.disabled_at IS NULL AND w.next_attempt_at <= $1 AND (w.leased_until IS NULL OR w.leased_until < $1) AND w.id <> ALL ($4::uuid[])
             AND EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.webhook_id = w.id AND d.delivered_at IS NULL)
           ORDER BY w.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING id`,
-      [now, new Date(now.getTime() + leaseMs), limit],
+       RETURNING id, lease_token`,
+      [now, new Date(now.getTime() + leaseMs), limit, exclude],
     ));
     if (leased.length === 0) return [];
-    return (await this.dataSource.query(`SELECT ${WEBHOOK_COLUMNS} FROM webhook w WHERE w.id = ANY($1::uuid[])`, [leased.map((l) => l.id)])) as WebhookRow[];
+    const tokens = new Map(leased.map((l) => [l.id, l.lease_token]));
+    const rows = (await this.dataSource.query(`SELECT ${WEBHOOK_COLUMNS} FROM webhook w WHERE w.id = ANY($1::uuid[])`, [leased.map((l) => l.id)])) as WebhookRow[];
+    return rows.map((r) => ({ ...r, lease_token: tokens.get(r.id)! }));
+  }
+
+  /** The lease is still this holder's (not expired, not ended by a disable or another process). */
+  async stillLeased(id: string, token: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      `SELECT 1 FROM webhook WHERE id = $1 AND lease_token = $2 AND disabled_at IS NULL AND leased_until > $3`,
+      [id, token, this.clock.now()],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** The oldest undelivered deliveries of a webhook, in queue order. */
@@ -198,20 +219,26 @@ export class WebhookStore {
    * Records one attempt; on success the delivery is done and the failure count reset. Returns the
    * webhook's consecutive failures after it.
    */
-  async recordAttempt(em: EntityManager, delivery: DeliveryRow, attempt: number, outcome: AttemptOutcome, ok: boolean, retryAt: Date | null): Promise<number> {
+  async recordAttempt(em: EntityManager, delivery: DeliveryRow, token: string, outcome: AttemptOutcome, ok: boolean, retryAt: Date | null): Promise<number | null> {
     const now = this.clock.now();
+    // Only while the lease is this holder's, and never over a delivery already done.
+    const [counted] = updatedRows<{ attempts: number }>(await em.query(
+      `UPDATE webhook_delivery d SET attempts = d.attempts + 1, last_attempt_at = $2, last_status = $3, last_error = $4,
+              delivered_at = CASE WHEN $5 THEN $2::timestamptz END
+        WHERE d.id = $1 AND d.delivered_at IS NULL
+          AND EXISTS (SELECT 1 FROM webhook w WHERE w.id = d.webhook_id AND w.lease_token = $6)
+        RETURNING d.attempts`,
+      [delivery.id, now, outcome.status, outcome.error, ok, token],
+    ));
+    if (!counted) return null;
     await em.query(`INSERT INTO webhook_attempt (delivery_id, attempt, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`, [
       delivery.id,
-      attempt,
+      counted.attempts,
       now,
       outcome.status,
       outcome.error,
       outcome.durationMs,
     ]);
-    await em.query(
-      `UPDATE webhook_delivery SET attempts = $2, last_attempt_at = $3, last_status = $4, last_error = $5, delivered_at = CASE WHEN $6 THEN $3::timestamptz END WHERE id = $1`,
-      [delivery.id, attempt, now, outcome.status, outcome.error, ok],
-    );
     const [row] = updatedRows<{ consecutive_failures: number }>(await em.query(
       ok
         ? `UPDATE webhook SET consecutive_failures = 0 WHERE id = $1 RETURNING consecutive_failures`
@@ -221,12 +248,12 @@ export class WebhookStore {
     return row.consecutive_failures;
   }
 
-  async release(id: string): Promise<void> {
-    await this.dataSource.query(`UPDATE webhook SET leased_until = NULL WHERE id = $1`, [id]);
+  async release(id: string, token: string): Promise<void> {
+    await this.dataSource.query(`UPDATE webhook SET leased_until = NULL, lease_token = NULL WHERE id = $1 AND lease_token = $2`, [id, token]);
   }
 
   /** A webhook whose principal may not receive now (disabled, suspended): looked at again later. */
-  async postpone(id: string, until: Date): Promise<void> {
-    await this.dataSource.query(`UPDATE webhook SET leased_until = NULL, next_attempt_at = $2 WHERE id = $1`, [id, until]);
+  async postpone(id: string, token: string, until: Date): Promise<void> {
+    await this.dataSource.query(`UPDATE webhook SET leased_until = NULL, lease_token = NULL, next_attempt_at = $3 WHERE id = $1 AND lease_token = $2`, [id, token, until]);
   }
 }

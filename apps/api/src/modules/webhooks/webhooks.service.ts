@@ -9,7 +9,7 @@ import { optionalText, text, uuid } from '../../common/validate.js';
 import { Transactions } from '../audit/transactions.js';
 import { IndicatorStore } from '../indicators/indicator.store.js';
 import { PrincipalsService } from '../principals/principals.service.js';
-import { type DeliveryRow, type WebhookEvent, type WebhookRow, WebhookStore } from './webhook.store.js';
+import { type DeliveryRow, WEBHOOKS_CHANNEL, type WebhookEvent, type WebhookRow, WebhookStore } from './webhook.store.js';
 
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ['NOTIFICATION', 'CHANGE'];
 const MAX_URL = 2000;
@@ -47,6 +47,8 @@ export class WebhooksService {
         // The URL itself may carry the receiver's secret path: its host and SHA-256 only.
         data: { webhookId: row.id, principalId, host: new URL(url).host, urlSha256: sha256(url), events },
       });
+      // Every process's dispatcher looks again (one that had no webhook ignores change NOTIFYs).
+      await tx.query(`SELECT pg_notify('${WEBHOOKS_CHANNEL}', '')`);
       return row;
     });
   }
@@ -71,6 +73,7 @@ export class WebhooksService {
       if (!before) throw CordonException.notFound('webhook', 'id');
       if (!before.disabled_at) throw CordonException.badInput('id', 'the webhook is in service already');
       await this.store.enable(tx, webhookId);
+      await tx.query(`SELECT pg_notify('${WEBHOOKS_CHANNEL}', '')`);
       await tx.record({ action: 'webhook.enable', subjectId: webhookId, subjectMemberId: before.member_id, data: { webhookId, pending: before.pending } });
       return (await this.store.get(webhookId, tx.em))!;
     });
