@@ -75,6 +75,12 @@ describe('the category vocabulary (issue 18)', () => {
     expect((await submit('CARD_TESTING')).data!.submitStatements[0].ok).toBe(true);
   });
 
+  it('two curators adding the same new category at once: one adds it, the other is told', async () => {
+    const results = await Promise.all([0, 1, 2].map(() => app.gql(ADD, { i: { name: 'RACE_CAT', description: 'at once' } }, curator.key)));
+    expect(results.filter((r) => r.data?.addCategory?.name === 'RACE_CAT')).toHaveLength(1);
+    for (const r of results.filter((x) => x.errors)) expect(r.errors![0]).toMatchObject({ message: 'input.name: RACE_CAT is already in the vocabulary', extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('is kept by curators only, and bad input names the field; nothing changes', async () => {
     const count = async () => (await superuserQuery<{ n: number }>(app.db, 'SELECT count(*)::int AS n FROM category'))[0].n;
     const before = await count();

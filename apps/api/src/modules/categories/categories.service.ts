@@ -59,12 +59,12 @@ export class CategoriesService {
             `UPDATE category SET description = $2, retired_at = NULL, retired_by = NULL, retire_reason = NULL WHERE name = $1 RETURNING ${COLUMNS}`,
             [name, about],
           )
-        : await tx.query<CategoryRow>(`INSERT INTO category (name, description, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
-            name,
-            about,
-            this.clock.now(),
-            caller.principalId,
-          ]);
+        : await tx.query<CategoryRow>(
+            // Two curators adding the same name at once: the second is told, not failed.
+            `INSERT INTO category (name, description, created_at, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+            [name, about, this.clock.now(), caller.principalId],
+          );
+      if (!row) throw CordonException.badInput('input.name', `${name} is already in the vocabulary`);
       await tx.record({ action: before ? 'category.reinstate' : 'category.add', subjectId: null, data: { name, description: about } });
       return row;
     });
