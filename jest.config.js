@@ -6,7 +6,7 @@ export default {
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
-    '^@app/(config|database|signing|canonical|merkle|audit|statements)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@app/(config|database|signing|canonical|merkle|audit|statements|fingerprint-index)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,0 +1,1 @@
+export * from './prefix-set.js';

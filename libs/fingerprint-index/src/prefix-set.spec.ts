@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { PrefixSet, prefixHalves } from './index.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('PrefixSet: listed fingerprints by their first 8 bytes (issue 19)', () => {
+  it('says "maybe" for every fingerprint added, in any order and however many times, and "no" for others', () => {
+    const listed = Array.from({ length: 5000 }, (_, i) => sha(`listed ${i}`));
+    const set = PrefixSet.of([...listed, ...listed.slice(0, 100)]);
+    expect(set.size).toBe(5000);
+    for (const f of listed) expect(set.mayContain(f)).toBe(true);
+    const others = Array.from({ length: 5000 }, (_, i) => sha(`other ${i}`));
+    expect(others.filter((f) => set.mayContain(f))).toEqual([]);
+  });
+
+  it('a fingerprint sharing only the 8-byte prefix is a "maybe" (the query decides), one differing in it is a "no"', () => {
+    const f = sha('x');
+    const set = PrefixSet.of([f]);
+    expect(set.mayContain(f.slice(0, 16) + '0'.repeat(48))).toBe(true);
+    const flipped = (f[15] === '0' ? '1' : '0');
+    expect(set.mayContain(f.slice(0, 15) + flipped + f.slice(16))).toBe(false);
+  });
+
+  it('grows from the change feed: keys added after the build are found, through every merge, and nothing added is lost', () => {
+    const initial = Array.from({ length: 20_000 }, () => randomBytes(32).toString('hex'));
+    const set = PrefixSet.of(initial);
+    const added: string[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const f = randomBytes(32).toString('hex');
+      added.push(f);
+      set.add(f);
+      if (i % 3989 === 0) for (const g of added) expect(set.mayContain(g)).toBe(true);
+    }
+    set.add(initial[0]);
+    expect(set.size).toBe(32_000);
+    for (const f of [...initial, ...added]) expect(set.mayContain(f)).toBe(true);
+    const misses = Array.from({ length: 20_000 }, () => randomBytes(32).toString('hex')).filter((f) => set.mayContain(f));
+    expect(misses).toEqual([]);
+  });
+
+  it('orders by the unsigned 64-bit prefix (high halves at and above 2^31 included)', () => {
+    const edge = ['ffffffffffffffff', '8000000000000000', '7fffffffffffffff', '0000000000000000', '0000000100000000', '00000000ffffffff'].map((p) => p + '0'.repeat(48));
+    const set = PrefixSet.of(edge);
+    for (const f of edge) expect(set.mayContain(f)).toBe(true);
+    for (const p of ['fffffffffffffffe', '8000000000000001', '0000000000000001', '0000000200000000']) expect(set.mayContain(p + '0'.repeat(48))).toBe(false);
+  });
+
+  it('refuses what is not a fingerprint', () => {
+    const set = PrefixSet.of([]);
+    expect(set.mayContain('XYZ')).toBe(false);
+    expect(set.mayContain('ABCDEF0123456789' + '0'.repeat(48))).toBe(false);
+    expect(() => set.add('not hex')).toThrow(TypeError);
+    expect(prefixHalves('0123456789abcdef')).toEqual([0x01234567, 0x89abcdef]);
+  });
+
+  it('holds 8 bytes a key', () => {
+    const set = PrefixSet.of(Array.from({ length: 100_000 }, (_, i) => sha(String(i))));
+    expect(set.bytes).toBeLessThan(100_000 * 8 + 1024);
+  });
+});
