@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { superuserQuery } from '../support/database.js';
 import type { TestKey } from '../support/keys.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 import { statement, SUBMIT } from '../support/statements.js';
+import { cordon } from '../support/cli.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
-
-type Result = { code: number; stdout: string; stderr: string };
-/** The compiled CLI as a user runs it; resolves with its exit code whatever it is. */
-function cordon(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 << 20 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
 
 /** A party that works with the CLI only: its key in a file made by `cordon keygen`, created by `cordon members|principals create`. */
 type Party = { keyFile: string; key: TestKey; memberId: string; principalId: string };

@@ -1,26 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { superuserQuery } from '../support/database.js';
 import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+import { CLI, cordon } from '../support/cli.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
-
-type Result = { code: number; stdout: string; stderr: string };
-/** The compiled CLI as a user runs it; resolves with its exit code whatever it is. */
-function cordon(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 << 20 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
 
 const payloadOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString('utf8'));
 

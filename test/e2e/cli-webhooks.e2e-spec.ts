@@ -1,26 +1,15 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { superuserQuery } from '../support/database.js';
 import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { statement, SUBMIT } from '../support/statements.js';
+import { CLI, type CliResult, cordon } from '../support/cli.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const CLI = path.join(ROOT, 'dist/apps/cli/src/main.js');
-
-type Result = { code: number; stdout: string; stderr: string };
-/** The compiled CLI as a user runs it; resolves with its exit code whatever it is. */
-function cordon(args: string[]): Promise<Result> {
-  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '' }, maxBuffer: 64 << 20 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
+type Result = CliResult;
 /** The CLI with `input` on its stdin. */
 function cordonWithStdin(args: string[], input: string): Promise<Result> {
   return new Promise((resolve) => {
