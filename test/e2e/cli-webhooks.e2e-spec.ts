@@ -1,13 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { superuserQuery } from '../support/database.js';
 import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { statement, SUBMIT } from '../support/statements.js';
 import { CLI, type CliResult, cordon } from '../support/cli.js';
+import { receiver, until } from '../support/webhook-receiver.js';
 
 type Result = CliResult;
 /** The CLI with `input` on its stdin. */
@@ -23,39 +22,6 @@ function cordonWithStdin(args: string[], input: string): Promise<Result> {
   });
 }
 
-/** A member's HTTPS receiver on loopback with its own certificate (trusted through CORDON_WEBHOOK_CA_FILE); answers 200, records every request. */
-async function receiver(dir: string) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const requests: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    certFile: cert,
-    url: (p: string) => `https://127.0.0.1:${(server.address() as AddressInfo).port}${p}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('webhooks with the CLI: register, deliveries, disable and enable; a receiver verifies bodies with `cordon webhook verify`', () => {
   let app: TestApp;

@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { superuserQuery } from '../support/database.js';
 import { createMemberWithPrincipal, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+import { receiver, until } from '../support/webhook-receiver.js';
 
 type Party = Awaited<ReturnType<typeof createMemberWithPrincipal>>;
 interface Received {
@@ -19,60 +17,6 @@ interface Received {
 const REGISTER = `mutation($i: WebhookInput!) { registerWebhook(input: $i) { id url principalId memberId events disabledAt consecutiveFailures pending } }`;
 const WEBHOOK = `query($id: ID!) { webhook(id: $id) { id disabledAt disabledReason consecutiveFailures pending
   deliveries(first: 50) { edges { node { id type event attempts lastStatus lastError deliveredAt attemptLog { attempt status error } } } } } }`;
-
-/**
- * A member's HTTPS receiver on loopback, with a certificate of its own (trusted by the service
- * through CORDON_WEBHOOK_CA_FILE): answers from `answers` in turn (then 200), records every request.
- */
-async function receiver(dir: string) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const requests: { headers: Received['headers']; body: string; status: number }[] = [];
-  const answers = new Map<string, number[]>();
-  let always: number | undefined;
-  const hang = new Set<string>();
-  const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (hang.has(req.url ?? '')) {
-        // Headers never come: a wedged receiver (or one trickling its answer).
-        requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: 0 });
-        return;
-      }
-      const status = answers.get(req.url ?? '')?.shift() ?? always ?? 200;
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try later');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    certFile: cert,
-    url: (p: string) => `https://127.0.0.1:${(server.address() as AddressInfo).port}${p}`,
-    requests,
-    /** The next answers to requests for this path. */
-    answer: (p: string, ...statuses: number[]) => answers.set(p, [...(answers.get(p) ?? []), ...statuses]),
-    setAlways: (s: number | undefined) => (always = s),
-    /** Requests for this path are never answered. */
-    hang: (p: string) => hang.add(p),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('webhooks (issue 18.4): signed notifications and feed events, retried, logged, disabled after repeated failure', () => {
   let app: TestApp;
