@@ -16,6 +16,7 @@ import { InFlight } from './common/in-flight.js';
 import { InputValidationPipe } from './common/input-validation.pipe.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { ENTITIES } from './entities.js';
+import { BULK_PATH, BulkScreen } from './modules/screening/bulk-screen.js';
 import { MAX_TOKENS } from './graphql/pipeline.js';
 
 export interface CordonServer {
@@ -88,13 +89,39 @@ async function refuseSubscriptionsOverHttp(request: FastifyRequest, reply: Fasti
     .send({ errors: [{ message: 'subscriptions run over graphql-ws (the same path, protocol graphql-transport-ws), not over HTTP', extensions: { code: 'BAD_REQUEST' } }] });
 }
 
+/**
+ * CORDON_REQUEST_TIMEOUT_MS, as Node's requestTimeout would keep it, per request: a client must
+ * have sent its whole request within it (408 and the connection closed otherwise) — except a bulk
+ * screening call (POST /v1/screen), whose body is read only as fast as its answers are taken: its
+ * call must never stand still that long instead (BulkScreen).
+ */
+function bodyDeadline(ms: number) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const raw = request.raw;
+    if (raw.complete) return;
+    const expire = () => {
+      if (raw.complete) return;
+      if (!reply.sent && !reply.raw.headersSent) reply.raw.writeHead(408, { connection: 'close', 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'the request was not received in time (CORDON_REQUEST_TIMEOUT_MS)', extensions: { code: 'TIMEOUT' } }] }));
+      raw.socket?.destroySoon();
+    };
+    if (request.method === 'POST' && request.url.split('?')[0] === BULK_PATH) return; // its own deadline (bulk-screen.ts)
+    const timer = setTimeout(expire, ms);
+    const done = () => clearTimeout(timer);
+    raw.once('end', done);
+    raw.once('close', done);
+    reply.raw.once('finish', done);
+    reply.raw.once('close', done);
+  };
+}
+
 /** Starts the whole service and listens; `close()` stops it in order (HTTP, pool, database). */
 export async function startServer(config: CordonConfig, options: ServerOptions = {}): Promise<CordonServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openDatabase(config, logger);
   let app: NestFastifyApplication | undefined;
   try {
-    const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes, requestTimeout: config.requestTimeoutMs });
+    // requestTimeout is kept per route below (a bulk screening body may take far longer to read).
+    const adapter = new FastifyAdapter({ loggerInstance: logger, bodyLimit: config.maxBodyBytes, requestTimeout: 0 });
     const inFlight = new InFlight();
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.register({ config, dataSource: db.dataSource, logger, clock: options.clock, inFlight }),
@@ -104,6 +131,8 @@ export async function startServer(config: CordonConfig, options: ServerOptions =
     app.useGlobalPipes(new InputValidationPipe());
     app.useGlobalFilters(new HttpErrorFilter(logger, config.maxBodyBytes));
     adapter.getInstance().addHook('preHandler', refuseSubscriptionsOverHttp);
+    adapter.getInstance().addHook('onRequest', bodyDeadline(config.requestTimeoutMs));
+    app.get(BulkScreen).register(adapter.getInstance());
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -50,6 +50,10 @@ export interface CordonConfig {
   requestTimeoutMs: number;
   /** API worker processes on this machine sharing the port (CORDON_WORKERS, default 1). */
   workers: number;
+  /** Screening's in-process index of listed fingerprints (CORDON_SCREEN_INDEX, on or off; README "Screening in bulk"). */
+  screenIndex: boolean;
+  /** POST /v1/screen: longest line, most lines and most bytes of one call (CORDON_BULK_MAX_LINE_BYTES, CORDON_BULK_MAX_LINES, CORDON_BULK_MAX_BYTES). */
+  bulk: { maxLineBytes: number; maxLines: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -224,5 +228,11 @@ export function loadConfig(env: Env = process.env): CordonConfig {
     authFailureLimit: intSetting(env, 'CORDON_AUTH_FAILURE_LIMIT', 60, 0, 1_000_000),
     requestTimeoutMs: intSetting(env, 'CORDON_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     workers: intSetting(env, 'CORDON_WORKERS', 1, 1, 64),
+    screenIndex: enumSetting(env, 'CORDON_SCREEN_INDEX', ['on', 'off'] as const, 'on') === 'on',
+    bulk: {
+      maxLineBytes: intSetting(env, 'CORDON_BULK_MAX_LINE_BYTES', 8192, 256, 1024 * 1024),
+      maxLines: intSetting(env, 'CORDON_BULK_MAX_LINES', 100_000_000, 1, 1_000_000_000),
+      maxBytes: intSetting(env, 'CORDON_BULK_MAX_BYTES', 16 * 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    },
   };
 }

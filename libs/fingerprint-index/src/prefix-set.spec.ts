@@ -38,6 +38,35 @@ describe('PrefixSet: listed fingerprints by their first 8 bytes (issue 19)', () 
     expect(misses).toEqual([]);
   });
 
+  it('addMany: a catch-up of thousands at once (repeats, known ones included) equals adding them one by one', () => {
+    const initial = Array.from({ length: 3000 }, () => randomBytes(32).toString('hex'));
+    const one = PrefixSet.of(initial);
+    const many = PrefixSet.of(initial);
+    const batches = [Array.from({ length: 10 }, () => randomBytes(32).toString('hex'))];
+    for (let i = 0; i < 4; i++) batches.push(Array.from({ length: 2500 }, () => randomBytes(32).toString('hex')));
+    batches[2].push(...batches[1].slice(0, 50), initial[7]);
+    for (const batch of batches) {
+      for (const f of batch) one.add(f);
+      many.addMany(batch);
+    }
+    expect(many.size).toBe(one.size);
+    expect(many.size).toBe(3000 + 10 + 4 * 2500);
+    for (const f of [...initial, ...batches.flat()]) expect(many.mayContain(f)).toBe(true);
+    expect(Array.from({ length: 10_000 }, () => randomBytes(32).toString('hex')).filter((f) => many.mayContain(f))).toEqual([]);
+  });
+
+  it('pack: big-endian 8-byte prefixes from the database become the set', () => {
+    const listed = Array.from({ length: 1000 }, () => randomBytes(32).toString('hex')).sort();
+    const bytes = Buffer.from(listed.map((f) => f.slice(0, 16)).join(''), 'hex');
+    const into = new BigUint64Array(1200);
+    expect(PrefixSet.pack(bytes.subarray(0, 4000), into, 0)).toBe(500);
+    expect(PrefixSet.pack(bytes.subarray(4000), into, 500)).toBe(500);
+    const set = PrefixSet.fromPrefixes(into.subarray(0, 1000), { owned: true });
+    expect(set.size).toBe(1000);
+    for (const f of listed) expect(set.mayContain(f)).toBe(true);
+    expect(set.mayContain(randomBytes(32).toString('hex'))).toBe(false);
+  });
+
   it('orders by the unsigned 64-bit prefix (high halves at and above 2^31 included)', () => {
     const edge = ['ffffffffffffffff', '8000000000000000', '7fffffffffffffff', '0000000000000000', '0000000100000000', '00000000ffffffff'].map((p) => p + '0'.repeat(48));
     const set = PrefixSet.of(edge);

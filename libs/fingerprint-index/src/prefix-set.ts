@@ -68,9 +68,34 @@ export class PrefixSet {
     return new PrefixSet(sortedUnique(BigUint64Array.from(list)));
   }
 
-  /** A set built from prefixes already packed (e.g. streamed from the database page by page). */
-  static fromPrefixes(prefixes: BigUint64Array): PrefixSet {
-    return new PrefixSet(sortedUnique(prefixes.slice()));
+  /**
+   * A set built from prefixes already packed (e.g. streamed from the database page by page). With
+   * `{ owned: true }` the array itself becomes the set (sorted and de-duplicated in place, no
+   * copy: at 10 million prefixes that saves 80 MB at build time); the caller must not touch it again.
+   */
+  static fromPrefixes(prefixes: BigUint64Array, options: { owned?: boolean } = {}): PrefixSet {
+    return new PrefixSet(sortedUnique(options.owned ? prefixes : prefixes.slice()));
+  }
+
+  /**
+   * Packs big-endian 8-byte prefixes (as PostgreSQL's `decode(substr(fingerprint, 1, 16), 'hex')`
+   * gives them) into `into` from element `at`; returns how many were written.
+   */
+  static pack(bigEndian: Uint8Array, into: BigUint64Array, at: number): number {
+    const n = Math.floor(bigEndian.length / 8);
+    const bytes = new Uint8Array(into.buffer, into.byteOffset + at * 8, n * 8);
+    bytes.set(bigEndian.subarray(0, n * 8));
+    // Each 8-byte group reversed: big-endian to the host's little-endian order.
+    for (let i = 0; i < n * 8; i += 8) {
+      let a = i;
+      let b = i + 7;
+      while (a < b) {
+        const t = bytes[a];
+        bytes[a++] = bytes[b];
+        bytes[b--] = t;
+      }
+    }
+    return n;
   }
 
   /** The number of distinct prefixes held. */
@@ -95,7 +120,11 @@ export class PrefixSet {
     if (!halves) throw new TypeError('a fingerprint is lower-case hex, at least 16 digits');
     const [hi, lo] = halves;
     if (contains(this.baseWords, this.base.length, hi, lo) || contains(this.recentWords, this.recentCount, hi, lo)) return;
-    const value = (BigInt(hi) << 32n) | BigInt(lo);
+    this.insert((BigInt(hi) << 32n) | BigInt(lo));
+  }
+
+  /** Inserts a prefix known to be absent into the sorted recent buffer. */
+  private insert(value: bigint): void {
     if (this.recentCount === this.recent.length) {
       const grown = new BigUint64Array(this.recent.length * 2);
       grown.set(this.recent);
@@ -110,6 +139,38 @@ export class PrefixSet {
     }
     this.recent[i] = value;
     this.recentCount++;
+    if (this.recentCount > Math.max(4096, this.base.length >>> 3)) this.merge();
+  }
+
+  /**
+   * Adds many fingerprints at once (a catch-up after thousands of statements): sorted together and
+   * merged into the recent buffer in one pass, not inserted one by one.
+   */
+  addMany(fingerprints: Iterable<string>): void {
+    const fresh: bigint[] = [];
+    for (const f of fingerprints) {
+      const halves = prefixHalves(f);
+      if (!halves) throw new TypeError('a fingerprint is lower-case hex, at least 16 digits');
+      if (contains(this.baseWords, this.base.length, halves[0], halves[1]) || contains(this.recentWords, this.recentCount, halves[0], halves[1])) continue;
+      fresh.push((BigInt(halves[0]) << 32n) | BigInt(halves[1]));
+    }
+    if (fresh.length === 0) return;
+    if (fresh.length < 16) {
+      for (const f of fresh) this.insert(f);
+      return;
+    }
+    const added = sortedUnique(BigUint64Array.from(fresh));
+    const merged = new BigUint64Array(Math.max(16, this.recentCount + added.length));
+    let a = 0;
+    let b = 0;
+    let n = 0;
+    while (a < this.recentCount || b < added.length) {
+      if (b >= added.length || (a < this.recentCount && this.recent[a] < added[b])) merged[n++] = this.recent[a++];
+      else merged[n++] = added[b++];
+    }
+    this.recent = merged;
+    this.recentWords = new Uint32Array(merged.buffer);
+    this.recentCount = n;
     if (this.recentCount > Math.max(4096, this.base.length >>> 3)) this.merge();
   }
 

@@ -40,6 +40,26 @@ export const MAX_TOKENS = 5000;
 /** A request as the pipeline sees it, whichever transport brought it: its headers and client address. */
 export type PipelineRequest = RequestWithCaller & { ip?: string };
 
+/**
+ * Step 3 of every transport — GraphQL over HTTP and WebSocket, and the bulk screening endpoint
+ * (screening/bulk-screen.ts): the caller (once per request), counted against its rate limit.
+ * Throws UNAUTHENTICATED (HTTP 401) or RATE_LIMITED (429) as GraphQL errors (their
+ * `extensions.http` carry the status and headers).
+ */
+export async function admitRequest(deps: Pick<PipelineDeps, 'auth' | 'limits'>, req: PipelineRequest): Promise<Caller> {
+  req[AUTHENTICATION] ??= deps.auth.authenticate(req.headers.authorization, req.ip);
+  try {
+    req[CALLER] = await req[AUTHENTICATION];
+  } catch (err) {
+    if (err instanceof CordonException && err.code === ErrorCode.UNAUTHENTICATED) {
+      throw new GraphQLError(err.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, ...(err.reason ? { reason: err.reason } : {}), http: { status: 401 } } });
+    }
+    throw err;
+  }
+  await deps.limits.request(req[CALLER].principalId);
+  return req[CALLER];
+}
+
 /** The code and HTTP status of a document refused before it runs. */
 const PARSE_FAILED = 'GRAPHQL_PARSE_FAILED';
 const VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED';
@@ -120,18 +140,8 @@ export class GraphqlPipeline {
    * Step 3: the caller (once per request: guards reuse it), counted against its rate limit.
    * Throws UNAUTHENTICATED (HTTP 401) or RATE_LIMITED (429) as GraphQL errors.
    */
-  async admit(req: PipelineRequest): Promise<Caller> {
-    req[AUTHENTICATION] ??= this.deps.auth.authenticate(req.headers.authorization, req.ip);
-    try {
-      req[CALLER] = await req[AUTHENTICATION];
-    } catch (err) {
-      if (err instanceof CordonException && err.code === ErrorCode.UNAUTHENTICATED) {
-        throw new GraphQLError(err.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, ...(err.reason ? { reason: err.reason } : {}), http: { status: 401 } } });
-      }
-      throw err;
-    }
-    await this.deps.limits.request(req[CALLER].principalId);
-    return req[CALLER];
+  admit(req: PipelineRequest): Promise<Caller> {
+    return admitRequest(this.deps, req);
   }
 
   /**

@@ -67,6 +67,9 @@ export interface TransitionResult {
   changed: string[];
 }
 
+/** Statuses of a statement that some viewer could match (SPEC 5: PENDING for curators), as SQL. */
+const LISTED_SQL = `'PENDING', 'ACTIVE', 'DISPUTED'`;
+
 const NO_POSITION: FeedPosition = { idx: '-1', id: '00000000-0000-0000-0000-000000000000' };
 
 /** A caller as parameters (appended to `params`) for the view's SQL. */
@@ -335,18 +338,74 @@ export class IndicatorStore {
   }
 
   /** The matching indicators of `fingerprints` (by 1-based position) for one caller. */
-  async matches(caller: Caller, fingerprints: string): Promise<(IndicatorSummary & { position: number })[]> {
+  async matches(caller: Caller, fingerprints: string): Promise<{ head: number; rows: (IndicatorSummary & { position: number })[] }> {
     const params: unknown[] = [fingerprints, seesPending(caller)];
     const viewer = viewerParams(caller, params);
-    return preparedQuery<IndicatorSummary & { position: number }>(
+    const rows = await preparedQuery<IndicatorSummary & { position: number | null; head: string }>(
       this.dataSource,
       // One index probe per key, whatever the planner thinks of the table: a join on unnest (or
       // `= ANY`) with thousands of keys is often planned as a hash join over a sequential scan of
       // millions of rows; a LATERAL subquery with LIMIT 1 (fingerprints are unique) cannot be.
-      `SELECT k.position::int AS position, m.* FROM unnest($1::text[]) WITH ORDINALITY AS k(fingerprint, position)
-        ${this.matchLateralSql({ fingerprint: 'k.fingerprint', pending: '$2::boolean', ...viewer })}`,
+      // The feed's head comes from the same snapshot (screening's index is checked against it).
+      `SELECT h.head, f.* FROM (SELECT ${this.headSql} AS head) h LEFT JOIN LATERAL (
+         SELECT k.position::int AS position, m.* FROM unnest($1::text[]) WITH ORDINALITY AS k(fingerprint, position)
+          ${this.matchLateralSql({ fingerprint: 'k.fingerprint', pending: '$2::boolean', ...viewer })}) f ON true`,
       params,
     );
+    const head = Number(rows[0].head);
+    return { head, rows: rows.filter((r) => r.position !== null).map(({ head: _, ...row }) => row as IndicatorSummary & { position: number }) };
+  }
+
+  // ─── screening's index of listed fingerprints (issue 19) ──────────────────────────────────────
+
+  /**
+   * SQL (a scalar text): the feed's head — the audit index of the latest committed change, -1 when
+   * none. Audit indexes are taken under the audit_head lock held to commit, so every change at or
+   * below a head read in some snapshot is committed and visible in it.
+   */
+  readonly headSql = `(SELECT coalesce(max(idx), -1) FROM indicator_change)::text`;
+
+  async head(): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT ${this.headSql} AS head`)) as { head: string }[];
+    return Number(row.head);
+  }
+
+  /** How many indicators exist (an upper bound for the listed ones, to size the index). */
+  async indicatorCount(): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT count(*)::bigint::text AS n FROM indicator`)) as { n: string }[];
+    return Number(row.n);
+  }
+
+  /**
+   * One page of the listed fingerprints — of indicators with a statement any viewer could match
+   * (PENDING, ACTIVE or DISPUTED) — after `after` in fingerprint order: their 8-byte prefixes,
+   * packed big-endian, and the last fingerprint (null past the end).
+   */
+  async listedPage(after: string, limit: number): Promise<{ last: string | null; prefixes: Buffer; count: number }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT max(p.fingerprint) AS last, count(*)::int AS count,
+              coalesce(decode(string_agg(substr(p.fingerprint, 1, 16), '' ORDER BY p.fingerprint), 'hex'), '\\x'::bytea) AS prefixes
+         FROM (SELECT i.fingerprint FROM indicator i
+                WHERE i.fingerprint > $1
+                  AND EXISTS (SELECT 1 FROM statement_state st WHERE st.indicator_id = i.id AND st.status IN (${LISTED_SQL}))
+                ORDER BY i.fingerprint LIMIT $2) p`,
+      [after, limit],
+    )) as { last: string | null; prefixes: Buffer; count: number }[];
+    return row;
+  }
+
+  /**
+   * What the index must add after `after`: the fingerprints of indicators whose statements became
+   * matchable in a change past it, and the head they bring the index to (one snapshot).
+   */
+  async listedSince(after: number): Promise<{ head: number; fingerprints: string[] }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT ${this.headSql} AS head,
+              ARRAY(SELECT DISTINCT i.fingerprint FROM indicator_change c JOIN indicator i ON i.id = c.indicator_id
+                     WHERE c.idx > $1 AND c.status IN (${LISTED_SQL})) AS fingerprints`,
+      [after],
+    )) as { head: string; fingerprints: string[] }[];
+    return { head: Number(row.head), fingerprints: row.fingerprints };
   }
 
   /** SPEC 5 k-anonymity: fingerprints and the caller's statuses of matching indicators in a prefix range. */

@@ -27,7 +27,19 @@ export class MetricsService {
   });
 
   readonly screeningKeys = new Counter({ name: 'cordon_screening_keys_total', help: 'values and fingerprints screened', registers: [this.registry] });
+  readonly screeningSqlKeys = new Counter({
+    name: 'cordon_screening_sql_keys_total',
+    help: 'screening keys looked up in the database (the index answers the rest without SQL)',
+    registers: [this.registry],
+  });
   readonly screeningHits = new Counter({ name: 'cordon_screening_hits_total', help: 'screened values that matched', registers: [this.registry] });
+
+  readonly bulkCalls = new Counter({
+    name: 'cordon_bulk_screen_calls_total',
+    help: 'POST /v1/screen calls by outcome: ok, or the code that refused or ended it',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   readonly statements = new Counter({
     name: 'cordon_statements_total',
@@ -49,6 +61,18 @@ export class MetricsService {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+
+  /** A gauge read when scraped (a module's own figure: the screening index's size …). */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'cordon_' });

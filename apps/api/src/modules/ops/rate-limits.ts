@@ -51,6 +51,24 @@ export class RateLimits {
   }
 
   /**
+   * Counts one more request of a principal within a call already admitted (each further chunk of
+   * a bulk screening call): past the limit it waits for the next point instead of refusing.
+   */
+  async wait(principalId: string): Promise<void> {
+    if (!this.perPrincipal) return;
+    for (;;) {
+      try {
+        await this.perPrincipal.consume(principalId);
+        return;
+      } catch (res) {
+        if (!(res instanceof RateLimiterRes)) throw res;
+        this.metrics.rateLimited.inc({ limit: 'principal-wait' });
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, res.msBeforeNext)));
+      }
+    }
+  }
+
+  /**
    * Counts a refused sign-in from this address and throws RATE_LIMITED once the address is past
    * CORDON_AUTH_FAILURE_LIMIT this minute: the caller then writes no audit row (the flood is
    * counted in cordon_rate_limited_total instead). Valid tokens are never

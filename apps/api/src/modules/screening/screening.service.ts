@@ -10,6 +10,7 @@ import { type AuditEventInput, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import type { IndicatorSummary } from '../indicators/indicator.rows.js';
 import { IndicatorStore, seesPending } from '../indicators/indicator.store.js';
+import { ListedIndex } from './listed-index.js';
 
 export const MAX_SCREEN_BATCH = 10_000;
 /** Calls of at most this many inputs are grouped with others in flight (one statement per group). */
@@ -90,10 +91,12 @@ class KeyList {
   /** Positions (0-based) of the derived keys listed so far. */
   private readonly derived = new Map<string, number>();
 
-  add(prepared: Prepared[]): this {
+  /** Lists the keys of `prepared` (those `take` keeps, when given: the index's "maybe"s). */
+  add(prepared: Prepared[], take?: (p: Prepared, rank: number, fingerprint: string) => boolean): this {
     for (const p of prepared) {
       for (let rank = 0; rank < p.keys.length; rank++) {
         const fingerprint = p.keys[rank].fingerprint;
+        if (take && !take(p, rank, fingerprint)) continue;
         if (rank > 0) {
           const at = this.derived.get(fingerprint);
           if (at !== undefined) {
@@ -143,32 +146,45 @@ export class ScreeningService {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly store: IndicatorStore,
+    private readonly index: ListedIndex,
   ) {}
 
-  async screen(caller: Caller, inputs: ScreenInputValues[]): Promise<ScreenOutcome[]> {
+  /**
+   * Screens `inputs` for `caller`: results in input order, one audit event (`screen`) listing every
+   * fingerprint asked. `part` names the bulk call and chunk an event belongs to (POST /v1/screen).
+   */
+  async screen(caller: Caller, inputs: ScreenInputValues[], part?: { call: string; part: number }): Promise<ScreenOutcome[]> {
     if (inputs.length > MAX_SCREEN_BATCH) throw CordonException.badInput('inputs', `at most ${MAX_SCREEN_BATCH} inputs per call, got ${inputs.length}`);
     const event = (prepared: Prepared[]): AuditEventInput => ({
       action: 'screen',
       actor: caller,
       subjectId: null,
       subjectMemberId: caller.memberId,
-      data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint) },
+      data: { count: inputs.length, fingerprints: prepared.map((p) => p.outcome.fingerprint), ...(part ?? {}) },
     });
+    // The index, when built: `at` is read before any key is tested against it (it only grows).
+    const index = this.index.ready ? this.index : null;
+    const at = index?.at ?? -1;
+    const listed = index ? (_p: Prepared, _rank: number, fingerprint: string) => index.mayContain(fingerprint) : undefined;
     let prepared: Prepared[];
+    let head: number;
     const hits: Prepared[] = [];
-    if (inputs.length <= GROUPED_MAX_INPUTS) {
-      // Small calls (an exchange's deposit check) are grouped with the others in flight: one
-      // statement logs the whole group and looks all of it up.
-      prepared = inputs.map((input) => prepare(input));
-      const keys = new KeyList().add(prepared);
-      for (const f of await this.grouped(caller, keys.fingerprints, event(prepared))) keys.found(f.position, f.row, hits);
+    if (inputs.length <= GROUPED_MAX_INPUTS || index) {
+      // Small calls (an exchange's deposit check), and with the index every call (it leaves ~1 %
+      // of the keys to look up), are grouped with the others in flight: one statement logs the
+      // whole group and looks all of it up.
+      prepared = await prepareAll(inputs);
+      const keys = new KeyList().add(prepared, listed);
+      const answer = await this.grouped(caller, keys.fingerprints, event(prepared));
+      for (const f of answer.found) keys.found(f.position, f.row, hits);
+      head = answer.head;
     } else {
-      // Large ones are cut into a few parts, each looked up (on its own connection) as soon as it
-      // is canonicalised, so PostgreSQL probes one part while the next is being prepared and
-      // the parts' probes run side by side; the call's event is logged while they run. Between
-      // parts the event loop is free for other requests.
+      // Without the index, large calls are cut into a few parts, each looked up (on its own
+      // connection) as soon as it is canonicalised, so PostgreSQL probes one part while the next
+      // is being prepared and the parts' probes run side by side; the call's event is logged
+      // while they run. Between parts the event loop is free for other requests.
       prepared = [];
-      const lookups: Promise<void>[] = [];
+      const lookups: Promise<number>[] = [];
       const part = Math.max(MIN_PART, Math.ceil(inputs.length / PARTS));
       for (let from = 0; from < inputs.length; from += part) {
         if (from > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -176,13 +192,23 @@ export class ScreeningService {
         prepared.push(...chunk);
         const keys = new KeyList().add(chunk);
         if (keys.fingerprints.length === 0) continue;
-        const lookup = this.lookup(caller, keys.fingerprints).then((found) => {
+        const lookup = this.lookup(caller, keys.fingerprints).then(({ found, head }) => {
           for (const f of found) keys.found(f.position, f.row, hits);
+          return head;
         });
         lookup.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         lookups.push(lookup);
       }
-      await Promise.all([Promise.all(lookups), this.audit.recordAlone(event(prepared))]);
+      const [heads] = await Promise.all([Promise.all(lookups), this.audit.recordAlone(event(prepared))]);
+      head = Math.max(-1, ...heads);
+    }
+    if (index && head > at) {
+      // The database had changes the index did not hold when its keys were tested: catch up, then
+      // look up what the newer index lets through that could still improve an answer (a key the
+      // old one refused, ranked before the input's match so far). Never a stale miss.
+      await index.ensure(head);
+      const again = new KeyList().add(prepared, (p, rank, fingerprint) => (!p.hit || rank < p.hit.rank) && index.mayContain(fingerprint));
+      if (again.fingerprints.length > 0) for (const f of (await this.lookup(caller, again.fingerprints)).found) again.found(f.position, f.row, hits);
     }
     // Either way the answer leaves only once its event is committed.
     for (const { outcome, keys, hit } of hits) {
@@ -213,13 +239,14 @@ export class ScreeningService {
   }
 
   /** Group commit for small screening calls: see screen(). */
-  private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<Found[]> {
+  private grouped(caller: Caller, fingerprints: string[], event: AuditEventInput): Promise<{ found: Found[]; head: number }> {
+    this.metrics.screeningSqlKeys.inc(fingerprints.length);
     return this.groups.submit({ caller, fingerprints, event });
   }
 
   private readonly prepared = preparedRunner(this.dataSource);
 
-  private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, Found[]>(
+  private readonly groups = new GroupCommit<{ caller: Caller; fingerprints: string[]; event: AuditEventInput }, { found: Found[]; head: number }>(
     MAX_GROUP,
     async (group) => {
       // Each key carries its call, its position in that call's list and its caller: the same
@@ -242,30 +269,35 @@ export class ScreeningService {
           pendings.push(pending);
         });
       });
-      const { rows } = await this.audit.appendWith<IndicatorSummary & { call: number | null; position: number }>(
+      // The feed's head comes back from the same statement (its snapshot): what the index is
+      // checked against (see screen()).
+      const { rows } = await this.audit.appendWith<IndicatorSummary & { head: string; call: number | null; position: number }>(
         this.prepared,
         group.map((g) => g.event),
         (n) => ({
-          sql: `SELECT k.call, k.position, m.*
-                  FROM unnest($${n}::int[], $${n + 1}::int[], $${n + 2}::text[], $${n + 3}::uuid[], $${n + 4}::boolean[], $${n + 5}::boolean[])
-                       AS k(call, position, fingerprint, member, coordinator, pending)
-                  ${this.store.matchLateralSql({ fingerprint: 'k.fingerprint', pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}`,
+          sql: `SELECT h.head, f.* FROM (SELECT ${this.store.headSql} AS head) h LEFT JOIN LATERAL (
+                  SELECT k.call, k.position, m.*
+                    FROM unnest($${n}::int[], $${n + 1}::int[], $${n + 2}::text[], $${n + 3}::uuid[], $${n + 4}::boolean[], $${n + 5}::boolean[])
+                         AS k(call, position, fingerprint, member, coordinator, pending)
+                    ${this.store.matchLateralSql({ fingerprint: 'k.fingerprint', pending: 'k.pending', coordinator: 'k.coordinator', member: 'k.member' })}) f ON true`,
           params: [calls, positions, fingerprints, members, coordinators, pendings].map(arrayLiteral),
         }),
       );
+      const head = Number(rows[0].head);
       const found = group.map((): Found[] => []);
-      for (const { call, position, ...indicator } of rows) {
+      for (const { head: _, call, position, ...indicator } of rows) {
         if (call === null) continue;
         found[call].push({ position, row: indicator as IndicatorSummary });
       }
-      return found;
+      return found.map((f) => ({ found: f, head }));
     },
   );
 
-  /** The found keys of `fingerprints` (by 1-based position), with their indicators. */
-  private async lookup(caller: Caller, fingerprints: string[]): Promise<Found[]> {
-    const rows = await this.store.matches(caller, arrayLiteral(fingerprints));
-    return rows.map(({ position, ...row }) => ({ position, row }));
+  /** The found keys of `fingerprints` (by 1-based position), with their indicators, and the feed's head. */
+  private async lookup(caller: Caller, fingerprints: string[]): Promise<{ found: Found[]; head: number }> {
+    this.metrics.screeningSqlKeys.inc(fingerprints.length);
+    const { head, rows } = await this.store.matches(caller, arrayLiteral(fingerprints));
+    return { head, found: rows.map(({ position, ...row }) => ({ position, row })) };
   }
 }
 
@@ -277,6 +309,17 @@ export class ScreeningService {
  */
 function arrayLiteral(values: (string | number | boolean)[]): string {
   return `{${values.join(',')}}`;
+}
+
+/** Canonicalises every input, yielding to the event loop between parts of a large call. */
+async function prepareAll(inputs: ScreenInputValues[]): Promise<Prepared[]> {
+  if (inputs.length <= MIN_PART) return inputs.map((input) => prepare(input));
+  const out: Prepared[] = [];
+  for (let from = 0; from < inputs.length; from += MIN_PART * 4) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = from; i < Math.min(inputs.length, from + MIN_PART * 4); i++) out.push(prepare(inputs[i]));
+  }
+  return out;
 }
 
 function prepare(input: ScreenInputValues): Prepared {
