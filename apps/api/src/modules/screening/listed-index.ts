@@ -42,23 +42,26 @@ export class ListedIndex implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly store: IndicatorStore,
-    private readonly notifications: Notifications,
+    notifications: Notifications,
     metrics: MetricsService,
     @Inject(CONFIG) private readonly config: CordonConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     metrics.gauge('cordon_screen_index_keys', 'listed fingerprints in this process’s screening index (0 while it is built)', () => this.set?.size ?? 0);
     metrics.gauge('cordon_screen_index_bytes', 'memory held by this process’s screening index', () => this.set?.bytes ?? 0);
+    // Followed from the start (Notifications listens on the channels known when the module starts).
+    if (config.screenIndex) {
+      notifications.on(CHANGES_CHANNEL, () => this.poke());
+      notifications.onState((connected) => {
+        if (connected) this.poke();
+      });
+    }
+    metrics.gauge('cordon_screen_index_ready', '1 once this process’s screening index is built (until then screening asks SQL for every key)', () => (this.set ? 1 : 0));
     metrics.gauge('cordon_screen_index_position', 'feed head (audit index) the screening index holds everything up to; -1 while it is built', () => (this.set ? this.position : -1));
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.screenIndex) return;
-    this.notifications.on(CHANGES_CHANNEL, () => this.poke());
-    this.notifications.onState((connected) => {
-      if (connected) this.poke();
-    });
-    this.start();
+    if (this.config.screenIndex) this.start();
   }
 
   onApplicationShutdown(): void {
