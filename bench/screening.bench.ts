@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import autocannon from 'autocannon';
-import { generateSigningKey, type PrivateJwk, signBearerToken } from '@app/signing';
-import { type BenchServer, type Build, benchBuilds, type CpuReading, cpuReading, cpuUsed, residentMiB, spawnServer, startBenchServer, withClient } from './server.js';
+import { type BenchServer, type Build, benchBuilds, type CpuReading, cpuReading, cpuUsed, metric, residentMiB, spawnServer, startBenchServer, withClient } from './server.js';
+import { generateSigningKey, type PrivateJwk, signBearerToken, signStatement } from '@app/signing';
 
 /**
  * `npm run bench screening`: for each scale in BENCH_SCALES (default 1,000,000; e.g.
@@ -43,7 +44,9 @@ const median = (xs: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 /** BENCH_PARTS=batch,single,workers,bare runs only those parts (all by default), e.g. for profiling. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers,bare').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'batch,single,workers,bare,bulk,open,index').split(','));
+/** Lines of each bulk pass (POST /v1/screen), ~1 % listed. */
+const BULK_KEYS = Number(process.env.BENCH_BULK_KEYS ?? 500_000);
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const fingerprint = (value: string) => createHash('sha256').update(`WALLET_ADDRESS|ethereum|${value}`).digest('hex');
@@ -112,7 +115,7 @@ const headers = (token: string | undefined): Record<string, string> => ({ 'conte
  * autocannon against POST /graphql (with a fixed token, if any); `body(i)` varies the request.
  * A run with any failed request, non-2xx answer or GraphQL error fails.
  */
-function load(server: { url: string }, token: string | undefined, body: (i: number) => string): Promise<autocannon.Result> {
+function load(server: { url: string }, token: string | undefined, body: (i: number) => string, overallRate?: number): Promise<autocannon.Result> {
   let n = 0;
   let failed = 0;
   return new Promise((resolve, reject) => {
@@ -121,6 +124,7 @@ function load(server: { url: string }, token: string | undefined, body: (i: numb
         url: `${server.url}/graphql`,
         connections: CONNECTIONS,
         duration: LOAD_SECONDS,
+        ...(overallRate ? { overallRate } : {}),
         method: 'POST',
         headers: headers(token),
         requests: [
@@ -237,6 +241,12 @@ interface Scale {
   twoWorkers?: autocannon.Result;
   bare?: { batch: Map<number, BatchFigures>; rounds: LoadRound[] };
   memoryMiB?: number;
+  /** the screening index: build time and the process's memory without and with it, after the seed */
+  index?: { buildSeconds: number; withoutMiB: number; withMiB: number; bytes: number; catchUp?: CatchUp };
+  /** single screens at half the measured maximum rate (autocannon overallRate) */
+  openLoop?: { rate: number; result: autocannon.Result };
+  bulkMeasure?: () => Promise<BulkRound>;
+  bulkRounds?: BulkRound[];
 }
 
 /** Starts a scale's server on its database (kept or seeded) with a screener principal. */
@@ -246,6 +256,22 @@ async function openScale(indicators: number, build: Build, builds: number): Prom
   try {
     const seedSeconds = kept?.seeded ? Number.NaN : await seed(server, indicators);
     if (kept && !kept.seeded) await withClient(server.dbUrl, (c) => c.query(`COMMENT ON DATABASE ${kept.name} IS ${c.escapeLiteral(JSON.stringify(kept.admin))}`));
+    // The seed was written by SQL, behind the service's back (no change feed): the process's
+    // screening index does not hold it. A process started now builds its index from the database.
+    // With the index part: first one without the index (the memory of today's server), then with.
+    let index: Scale['index'];
+    if (PARTS.has('index')) {
+      await server.restart({ CORDON_SCREEN_INDEX: 'off' });
+      await server.gql('{ __typename }');
+      const without = await residentMiB(server.pid);
+      await server.restart();
+      const buildSeconds = await server.indexReady();
+      await server.gql('{ __typename }');
+      index = { buildSeconds, withoutMiB: without, withMiB: await residentMiB(server.pid), bytes: await metric(server.url, 'cordon_screen_index_bytes') };
+    } else {
+      await server.restart();
+      await server.indexReady();
+    }
     // Keys: ~1 % listed addresses, the rest unknown.
     const keys = Array.from({ length: KEYS }, (_, i) => (i % 100 === 0 ? address(1 + ((i * 7919) % indicators)) : `0x${randomBytes(20).toString('hex')}`));
     const fingerprints = keys.map(fingerprint);
@@ -288,6 +314,7 @@ async function openScale(indicators: number, build: Build, builds: number): Prom
       token: () => signBearerToken(screener.privateJwk as PrivateJwk, { audience: 'cordon', lifetimeSeconds: 300 }),
       batch: new Map(),
       singleRounds: [],
+      index,
     };
   } catch (err) {
     await server.stop();
@@ -429,6 +456,168 @@ async function measureBare(scale: Scale): Promise<void> {
   }
 }
 
+
+/**
+ * POST /v1/screen with a prepared NDJSON body, written in 64 KiB pieces as the socket drains; the
+ * answer is read as it streams and only scanned (lines and `"match":true` counted), as the raw
+ * runs count rows. Resolves with the number of result lines and of matches.
+ */
+function bulkPass(url: string, token: string, body: Buffer): Promise<{ lines: number; hits: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/v1/screen`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`POST /v1/screen answered ${res.statusCode}`));
+        return;
+      }
+      let lines = 0;
+      let hits = 0;
+      let tail = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => {
+        const text = tail + chunk;
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+        for (let i = text.indexOf('"match":true'); i >= 0; i = text.indexOf('"match":true', i + 1)) hits++;
+        tail = text.slice(Math.max(text.lastIndexOf('\n') + 1, text.length - 11)); // a marker split across reads
+        if (tail.includes('"match":true')) tail = '';
+      });
+      res.on('end', () => resolve({ lines: lines - 1, hits })); // the summary line
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    (async () => {
+      for (let at = 0; at < body.length; at += 65_536) {
+        if (!req.write(body.subarray(at, at + 65_536))) await new Promise((r) => req.once('drain', r));
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+interface BulkRound {
+  raw: RawRates;
+  values: { rate: number; cpu: CpuFigures };
+  fingerprints: { rate: number; cpu: CpuFigures };
+}
+
+/**
+ * The bulk endpoint on every scale, raw values and fingerprints, BULK_KEYS lines a pass (~1 %
+ * listed), against the raw SQL lookups of the same keys (fingerprints computed beforehand, 10,000
+ * a query, = ANY and the lateral probe) run just before; ROUNDS rounds, scales in turn.
+ */
+async function measureBulk(scales: Scale[]): Promise<void> {
+  for (const scale of scales) {
+    const values = Array.from({ length: BULK_KEYS }, (_, i) => (i % 100 === 0 ? address(1 + ((i * 7919) % scale.indicators)) : `0x${randomBytes(20).toString('hex')}`));
+    const fingerprints = values.map(fingerprint);
+    const rawBody = Buffer.from(values.map((v) => `{"kind":"WALLET_ADDRESS","network":"ethereum","value":"${v}"}\n`).join(''));
+    const fpBody = Buffer.from(fingerprints.map((f) => `{"fingerprint":"${f}"}\n`).join(''));
+    const raw = () =>
+      withClient(scale.server.dbUrl, async (c) => {
+        const time = async (sql: string) => {
+          const start = process.hrtime.bigint();
+          let hits = 0;
+          for (const part of chunks(fingerprints, 10_000)) hits += (await c.query(sql, [part])).rowCount ?? 0;
+          return { rate: fingerprints.length / (Number(process.hrtime.bigint() - start) / 1e9), hits };
+        };
+        const any = await time('SELECT id, fingerprint FROM indicator WHERE fingerprint = ANY($1)');
+        const join = await time('SELECT i.* FROM unnest($1::text[]) AS k(fp) CROSS JOIN LATERAL (SELECT id, fingerprint FROM indicator WHERE fingerprint = k.fp LIMIT 1) i');
+        return { any: any.rate, join: join.rate, hits: any.hits };
+      });
+    const pass = async (body: Buffer, hits: number) => {
+      const token = await scale.token();
+      const cpu0 = await cpuReading(scale.server.pid);
+      const start = process.hrtime.bigint();
+      const answer = await bulkPass(scale.server.url, token, body);
+      const rate = BULK_KEYS / (Number(process.hrtime.bigint() - start) / 1e9);
+      const cpu = perMillion(cpuUsed(cpu0, await cpuReading(scale.server.pid)), BULK_KEYS);
+      if (answer.lines !== BULK_KEYS || answer.hits !== hits) throw new Error(`bulk pass answered ${answer.lines} lines and ${answer.hits} matches; raw SQL ${hits} matches of ${BULK_KEYS} keys`);
+      return { rate, cpu };
+    };
+    scale.bulkMeasure = async () => {
+      const r = await raw();
+      return { raw: r, values: await pass(rawBody, r.hits), fingerprints: await pass(fpBody, r.hits) };
+    };
+    await scale.bulkMeasure(); // warm-up: the keys' pages, the code paths
+  }
+  const rounds = await alternate(scales, (scale) => scale.bulkMeasure!());
+  scales.forEach((scale, i) => (scale.bulkRounds = rounds[i]));
+}
+
+const perMillion = (used: CpuReading, units: number): CpuFigures => ({ server: (used.server / units) * 1e6, postgres: (used.postgres / units) * 1e6 });
+
+interface CatchUp {
+  statements: number;
+  /** submitting them through another process while this one was stopped */
+  writeSeconds: number;
+  /** the first screen call after the process resumed: its index catches up first */
+  firstScreenMs: number;
+  /** a screen call once caught up, for comparison */
+  nextScreenMs: number;
+}
+
+const CATCH_UP_STATEMENTS = Number(process.env.BENCH_CATCH_UP ?? 10_000);
+
+/**
+ * Catch-up: the scale's process is stopped (SIGSTOP) while CATCH_UP_STATEMENTS statements are
+ * submitted through another process on its database, then resumed: its first screen call (of the
+ * last value submitted) finds its index behind the feed head and catches up before answering.
+ */
+async function measureCatchUp(scale: Scale): Promise<CatchUp> {
+  const member = await scale.server.gql(`mutation { createMember(input: { name: "Bench Hotline ${randomBytes(3).toString('hex')}", kind: COORDINATOR }) { id } }`);
+  const key = await generateSigningKey('ES256');
+  const principal = await scale.server.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+    i: { memberId: member.createMember.id, name: 'contributor', roles: ['CONTRIBUTOR'], publicJwk: key.publicJwk },
+  });
+  const values = Array.from({ length: CATCH_UP_STATEMENTS }, () => `0x${randomBytes(20).toString('hex')}`);
+  const iat = Math.floor(Date.now() / 1000);
+  const jws = await Promise.all(
+    values.map((value) =>
+      signStatement(key.privateJwk as unknown as Parameters<typeof signStatement>[0], {
+        iss: principal.createPrincipal.id,
+        jti: randomBytes(16).toString('hex'),
+        iat,
+        indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value },
+        category: 'CSAM_COMMERCIAL',
+        confidence: 80,
+        tlp: 'CLEAR',
+      }),
+    ),
+  );
+  const writer = await startBenchServer({ CORDON_SCREEN_INDEX: 'off' }, { dbUrl: scale.server.dbUrl, admin: scale.server.adminKeys }, scale.build);
+  const screen = async (value: string) => {
+    const body = JSON.stringify({ query: SCREEN, variables: { v: value } });
+    const start = process.hrtime.bigint();
+    const { screen: answer } = await post<{ screen: { match: boolean } }>(scale.server, await scale.token(), body);
+    if (!answer.match) throw new Error(`catch-up: ${value}, just submitted, did not match`);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  process.kill(scale.server.pid, 'SIGSTOP');
+  let writeSeconds: number;
+  try {
+    const start = process.hrtime.bigint();
+    for (const part of chunks(jws, 500)) {
+      const { submitStatements } = await writer.gql('mutation($j: [String!]!) { submitStatements(jws: $j) { ok error } }', { j: part }, key.privateJwk);
+      const failed = (submitStatements as { ok: boolean; error: string }[]).find((o) => !o.ok);
+      if (failed) throw new Error(`catch-up: a statement was refused: ${failed.error}`);
+    }
+    writeSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  } finally {
+    process.kill(scale.server.pid, 'SIGCONT');
+    await writer.stop();
+  }
+  const firstScreenMs = await screen(values.at(-1)!);
+  const nextScreenMs = await screen(values[0]);
+  return { statements: CATCH_UP_STATEMENTS, writeSeconds, firstScreenMs, nextScreenMs };
+}
+
+/** Single screens at half the maximum rate measured (the median closed-loop round): an open-loop latency. */
+async function measureOpenLoop(scale: Scale): Promise<void> {
+  const max = median(scale.singleRounds.map((r) => r.screen.requests.average));
+  const rate = Math.max(1, Math.round(max / 2));
+  const result = await load(scale.server, await scale.token(), singleBodies(scale), rate);
+  scale.openLoop = { rate, result };
+}
+
 const TRIVIAL = () => '{"query":"{ __typename }"}';
 
 /** The round with the median ratio (the one reported). */
@@ -478,6 +667,29 @@ function report(scale: Scale): void {
       out.write(`    lookupOne / trivial: ${bareMiddle.ratio.toFixed(2)} (the median round)\n`);
     }
   }
+  if (scale.openLoop) {
+    const { rate, result: r } = scale.openLoop;
+    out.write(`  screen, open loop at ${rate} req/s (half the median closed-loop rate; autocannon overallRate, ${CONNECTIONS} connections, ${LOAD_SECONDS} s): ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p97.5 ${r.latency.p97_5} ms, p99 ${r.latency.p99} ms (target < 10 ms), max ${r.latency.max} ms\n`);
+  }
+  if (scale.index) {
+    const x = scale.index;
+    out.write(`  screening index: built in ${x.buildSeconds.toFixed(1)} s from process start; ${(x.bytes / 2 ** 20).toFixed(1)} MiB held; process memory ${x.withMiB.toFixed(0)} MiB with it, ${x.withoutMiB.toFixed(0)} MiB without (CORDON_SCREEN_INDEX=off): +${(x.withMiB - x.withoutMiB).toFixed(0)} MiB (target <= 150 MB at 10M)\n`);
+    if (x.catchUp) {
+      const c = x.catchUp;
+      out.write(`  catch-up: ${c.statements.toLocaleString()} statements submitted through another process (${c.writeSeconds.toFixed(1)} s) while this one was stopped; its first screen after resuming (catching up first) ${c.firstScreenMs.toFixed(0)} ms, the next ${c.nextScreenMs.toFixed(1)} ms\n`);
+    }
+  }
+  if (scale.bulkRounds) {
+    const r = scale.bulkRounds;
+    const best = r.map((x) => Math.max(x.raw.any, x.raw.join));
+    const show = (rs: number[]) => `${median(rs).toFixed(2)} (rounds ${rs.map((x) => x.toFixed(2)).join(', ')})`;
+    out.write(`  POST /v1/screen, ${BULK_KEYS.toLocaleString()} lines a pass (medians of ${r.length} rounds, each against the raw SQL run just before it):\n`);
+    out.write(`    raw SQL of the same keys, the faster of = ANY and lateral: ${Math.round(median(best))} keys/s (= ANY ${Math.round(median(r.map((x) => x.raw.any)))}, lateral ${Math.round(median(r.map((x) => x.raw.join)))})\n`);
+    for (const kind of ['values', 'fingerprints'] as const) {
+      out.write(`    ${kind.padEnd(12)}: ${Math.round(median(r.map((x) => x[kind].rate)))} keys/s = ${show(r.map((x, i) => x[kind].rate / best[i]))} × raw SQL (target >= 2; >= ${kind === 'values' ? '300k' : '1M'} keys/s)\n`);
+      out.write(`      CPU per million keys: ${showCpu(r.map((x) => x[kind].cpu))}\n`);
+    }
+  }
   out.write(`  server resident memory after the run: ${scale.memoryMiB?.toFixed(0)} MiB\n`);
 }
 
@@ -523,8 +735,11 @@ export async function runScreeningBench(): Promise<void> {
       const scans1 = await indexScans(scale.server.dbUrl);
       if (scale.batch.size > 0) scale.indexScansUsed = [...scans1].map(([name, n]) => `${name} ${n - (scans0[i].get(name) ?? 0)}`).join(', ');
     }
+    if (PARTS.has('bulk')) await measureBulk(scales);
     if (PARTS.has('single')) await measureSingle(scales);
     for (const scale of scales) {
+      if (PARTS.has('open') && scale.singleRounds.length > 0) await measureOpenLoop(scale);
+      if (PARTS.has('index') && scale.index && scale.build.name === 'current') scale.index.catchUp = await measureCatchUp(scale);
       if (PARTS.has('workers')) await measureTwoWorkers(scale);
       if (PARTS.has('bare') && scale.build.name === 'current') await measureBare(scale);
       scale.memoryMiB = await residentMiB(scale.server.pid);

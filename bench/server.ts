@@ -53,7 +53,22 @@ export interface BenchServer {
   admin: PrivateJwk;
   /** POST /graphql signed by `key` (the bootstrap admin by default); throws on errors. */
   gql(query: string, variables?: unknown, key?: PrivateJwk): Promise<any>;
+  /**
+   * Stops the process and starts another on the same database (`env` added to the first's): after
+   * a seed written by SQL behind the service's back, which a running process's screening index
+   * does not follow (it follows the change feed). Changes `url` and `pid`.
+   */
+  restart(env?: Record<string, string>): Promise<void>;
+  /** Seconds until the process's screening index is built (its cordon_screen_index_ready gauge). */
+  indexReady(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A gauge or counter of a server's /metrics (NaN when absent). */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : Number.NaN;
 }
 
 /**
@@ -75,35 +90,53 @@ export async function startBenchServer(
     if (dbName) await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
   };
   let child: SpawnedServer;
+  const env = {
+    DATABASE_URL: db.toString(),
+    CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk),
+    LOG_LEVEL: 'warn',
+    // One principal drives thousands of requests a second here on purpose.
+    CORDON_RATE_LIMIT: '0',
+    CORDON_AUTH_FAILURE_LIMIT: '0',
+    ...extraEnv,
+  };
+  const launch = (more: Record<string, string> = {}) => spawnServer(path.join(build.root, 'dist/apps/api/src/main.js'), '/health', { ...env, ...more });
   try {
-    child = await spawnServer(path.join(build.root, 'dist/apps/api/src/main.js'), '/health', {
-      DATABASE_URL: db.toString(),
-      CORDON_BOOTSTRAP_ADMIN_JWK: JSON.stringify(admin.publicJwk),
-      LOG_LEVEL: 'warn',
-      // One principal drives thousands of requests a second here on purpose.
-      CORDON_RATE_LIMIT: '0',
-      CORDON_AUTH_FAILURE_LIMIT: '0',
-      ...extraEnv,
-    });
+    child = await launch();
   } catch (err) {
     await dropDatabase();
     throw err;
   }
-  const { url } = child;
   const stop = async () => {
     await child.stop();
     await dropDatabase();
   };
-  return {
-    url,
+  const started = { at: process.hrtime.bigint() };
+  const server: BenchServer = {
+    url: child.url,
     build,
     pid: child.pid,
+    async restart(more) {
+      await child.stop();
+      started.at = process.hrtime.bigint();
+      child = await launch(more);
+      server.url = child.url;
+      server.pid = child.pid;
+    },
+    async indexReady() {
+      for (let i = 0; ; i++) {
+        const ready = await metric(server.url, 'cordon_screen_index_ready');
+        if (ready === 1 || Number.isNaN(ready)) break; // NaN: a build without the index
+        if (i > 36_000) throw new Error('the screening index was not built in an hour');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return Number(process.hrtime.bigint() - started.at) / 1e9;
+    },
     adminKeys: admin,
     dbUrl: db.toString(),
     admin: admin.privateJwk,
     async gql(query, variables = {}, key = admin.privateJwk) {
       const token = await signBearerToken(key, { audience: 'cordon', lifetimeSeconds: 300 });
-      const res = await fetch(`${url}/graphql`, {
+      const res = await fetch(`${server.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
@@ -114,6 +147,7 @@ export async function startBenchServer(
     },
     stop,
   };
+  return server;
 }
 
 export interface SpawnedServer {
