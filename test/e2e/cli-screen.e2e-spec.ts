@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -201,5 +203,173 @@ describe('cordon screen reads a CSV by its header: several kinds, defanged value
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resuming: \d+ of 240 values already screened/);
     expect(readFileSync(interrupted, 'utf8')).toBe(expected);
+  });
+});
+
+/**
+ * A loopback HTTP proxy in front of the service that keeps every request's method, path and body:
+ * what the CLI actually sends, as the network sees it.
+ */
+async function recordingProxy(target: string) {
+  const requests: { method: string; path: string; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    const upstream = http.request(new URL(req.url!, target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      upstream.write(chunk);
+    });
+    req.on('end', () => {
+      requests.push({ method: req.method!, path: req.url!, body: Buffer.concat(chunks).toString('utf8') });
+      upstream.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe('cordon screen goes through POST /v1/screen; --fingerprints sends fingerprints only and answers the same (issue 19.4)', () => {
+  let app: TestApp;
+  let dir: string;
+  let keyFile: string;
+  let proxy: Awaited<ReturnType<typeof recordingProxy>>;
+  const listed = { wallet: nextAddress(), monero: '' };
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    proxy = await recordingProxy(app.url);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cordon-screen-fp-'));
+    const coordinator = await createMemberWithPrincipal(app, 'COORDINATOR', ['CONTRIBUTOR']);
+    const submit = async (name: string, overrides: Record<string, unknown>) => {
+      const res = await app.gql(SUBMIT, { jws: await statement(coordinator.key, { iss: coordinator.principalId, ...overrides }) }, coordinator.key);
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+      ids[name] = res.data!.submitStatement.indicator.id;
+    };
+    await submit('wallet', { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listed.wallet }, confidence: 91 });
+    await submit('domain', { indicator: { kind: 'DOMAIN', value: 'fp-abuse.example.com' }, confidence: 64, category: 'CSAM_DISTRIBUTION' });
+    // Nearer to the screened values below than the GREEN parent, but RED: the screener must not see it.
+    await submit('red', { indicator: { kind: 'DOMAIN', value: 'deep.fp-abuse.example.com' }, tlp: 'RED' });
+    await submit('redWallet', { indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: (listed.monero = nextAddress()) }, tlp: 'RED' });
+    await submit('url', { indicator: { kind: 'URL', value: 'https://fp.example.org/pay?id=7' }, confidence: 55 });
+    keyFile = path.join(dir, 'screener.json');
+    const { stdout: pub } = await cordon(['keygen', '--out', keyFile]);
+    const member = await app.gql('mutation { createMember(input: { name: "FP Screener", kind: CRYPTO_EXCHANGE }) { id } }');
+    const principal = await app.gql('mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { id } }', {
+      i: { memberId: member.data!.createMember.id, name: 'fp', roles: ['SCREENER'], publicJwk: JSON.parse(pub) },
+    });
+    expect(principal.errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await app?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const screen = (input: string, output: string, extra: string[] = []) => cordon(['screen', '--in', input, '--out', output, '--key', keyFile, '--url', proxy.url, ...extra]);
+  const rowsOf = (file: string) => results(file);
+
+  it('gives the same rows by value and by fingerprint — exact, EVM chain, parent domain past a RED nearer one, URL host, invisible, invalid, bad kind — and the values never reach the wire', async () => {
+    const unlisted = nextAddress();
+    const raw = [
+      'value,kind,network',
+      `${listed.wallet},WALLET_ADDRESS,ethereum`,
+      `${listed.wallet},WALLET_ADDRESS,polygon`,
+      'x.deep.fp-abuse[.]example[.]com,DOMAIN,',
+      'deep.fp-abuse.example.com,DOMAIN,',
+      'hxxps://shop.deep.fp-abuse.example.com/buy,URL,',
+      'https://fp.example.org/pay?id=7,URL,',
+      `${listed.monero},WALLET_ADDRESS,ethereum`,
+      `${unlisted},WALLET_ADDRESS,`,
+      'not-an-address,WALLET_ADDRESS,ethereum',
+      'someone@example.com,EMAIL,',
+      'clean.example.net,DOMAIN,',
+    ];
+    const input = path.join(dir, 'mixed.csv');
+    writeFileSync(input, raw.join('\n') + '\n');
+    const byValue = path.join(dir, 'by-value.csv');
+    const byFingerprint = path.join(dir, 'by-fingerprint.csv');
+
+    proxy.requests.length = 0;
+    const valueRun = await screen(input, byValue, ['--batch', '3']);
+    expect(valueRun).toMatchObject({ code: 0 });
+    // Four calls of at most three rows, each to the bulk endpoint (the EMAIL row is answered here, not sent).
+    expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual(Array(4).fill('POST /v1/screen'));
+    expect(proxy.requests.map((r) => r.body.trim().split('\n').length)).toEqual([3, 3, 3, 1]);
+    expect(JSON.parse(proxy.requests[0].body.split('\n')[0])).toEqual({ kind: 'WALLET_ADDRESS', value: listed.wallet, network: 'ethereum' });
+
+    proxy.requests.length = 0;
+    const fingerprintRun = await screen(input, byFingerprint, ['--batch', '3', '--fingerprints']);
+    expect(fingerprintRun).toMatchObject({ code: 0 });
+    expect(fingerprintRun.stderr).toContain(`done: 11 screened, ${rowsOf(byValue).filter((r) => r.match === 'true').length} matches`);
+
+    // Row for row the same answers, but for the input file's identity line (same input) nothing differs at all.
+    expect(readFileSync(byFingerprint, 'utf8')).toBe(readFileSync(byValue, 'utf8'));
+    const rows = rowsOf(byValue);
+    const pick = (r: Out) => [r.normalized, r.valid, r.match, r.matchedVia, r.indicatorId];
+    expect(rows.map(pick)).toEqual([
+      [listed.wallet.toLowerCase(), 'true', 'true', 'EXACT', ids.wallet],
+      [listed.wallet.toLowerCase(), 'true', 'true', 'EVM_ADDRESS', ids.wallet],
+      ['x.deep.fp-abuse.example.com', 'true', 'true', 'PARENT_DOMAIN', ids.domain],
+      ['deep.fp-abuse.example.com', 'true', 'true', 'PARENT_DOMAIN', ids.domain],
+      ['https://shop.deep.fp-abuse.example.com/buy', 'true', 'true', 'URL_DOMAIN', ids.domain],
+      ['https://fp.example.org/pay?id=7', 'true', 'true', 'EXACT', ids.url],
+      [listed.monero.toLowerCase(), 'true', 'false', '', ''],
+      [unlisted.toLowerCase(), 'true', 'false', '', ''],
+      ['', 'false', 'false', '', ''],
+      ['', 'false', 'false', '', ''],
+      ['clean.example.net', 'true', 'false', '', ''],
+    ]);
+    expect(rows[8].error).toMatch(/^value: .*\([A-Z_]+\)$/);
+
+    // On the wire: bare fingerprints, one per screening key (4 for x.deep.fp-abuse.example.com:
+    // itself and three parents), and not one of the values, in any form.
+    const sent = proxy.requests.flatMap((r) => r.body.trim().split('\n').map((line) => JSON.parse(line)));
+    expect(sent.every((line) => Object.keys(line).join() === 'fingerprint' && /^[0-9a-f]{64}$/.test(line.fingerprint))).toBe(true);
+    const wire = proxy.requests.map((r) => r.body).join('\n').toLowerCase();
+    for (const value of [listed.wallet, listed.monero, unlisted, 'fp-abuse', 'fp.example.org', 'clean.example', 'not-an-address', 'someone']) {
+      expect(wire).not.toContain(value.toLowerCase());
+    }
+    // wallet, EVM chain, x.deep… (+3 parents), deep… (+2), the shop URL (+ its host and 3 of the
+    // host's parents), the fp URL (+ host, parent), RED wallet, unlisted, clean… (+1); the invalid
+    // address and the EMAIL row send nothing.
+    expect(sent).toHaveLength(1 + 1 + 4 + 3 + 5 + 3 + 1 + 1 + 2);
+  });
+
+  it('reads NDJSON input as the endpoint does, and a refused call is an error that names its code and keeps what was answered', async () => {
+    const ndjson = path.join(dir, 'values.ndjson');
+    writeFileSync(
+      ndjson,
+      [
+        JSON.stringify({ kind: 'WALLET_ADDRESS', value: listed.wallet, network: 'ethereum' }),
+        JSON.stringify({ kind: 'DOMAIN', value: 'a.fp-abuse.example.com' }),
+        'not json',
+        JSON.stringify({ fingerprint: 'A'.repeat(64) }),
+        JSON.stringify({ fingerprint: 'z' }),
+      ].join('\n') + '\n',
+    );
+    const out = path.join(dir, 'ndjson-out.csv');
+    expect((await screen(ndjson, out)).code).toBe(0);
+    expect(rowsOf(out).map((r) => [r.input, r.valid, r.match, r.matchedVia, r.indicatorId, r.error.replace(/ \(.*/, '')])).toEqual([
+      [listed.wallet, 'true', 'true', 'EXACT', ids.wallet, ''],
+      ['a.fp-abuse.example.com', 'true', 'true', 'PARENT_DOMAIN', ids.domain, ''],
+      ['not json', 'false', 'false', '', '', 'line 3: not a JSON object'],
+      ['A'.repeat(64), 'true', 'false', '', '', ''],
+      ['z', 'false', 'false', '', '', 'fingerprint: must be 64 hexadecimal digits'],
+    ]);
+
+    // A key the service does not know: the call is refused as a whole, with its code; nothing screened.
+    const stranger = path.join(dir, 'stranger.json');
+    await cordon(['keygen', '--out', stranger]);
+    const refusedOut = path.join(dir, 'refused-out.csv');
+    const refused = await cordon(['screen', '--in', ndjson, '--out', refusedOut, '--key', stranger, '--url', app.url]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error UNAUTHENTICATED: .+ — stopped: 0 of 5 values screened/m);
+    expect(readFileSync(refusedOut, 'utf8').split('\n').filter(Boolean)).toHaveLength(2); // identity line and header only
   });
 });

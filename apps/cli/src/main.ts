@@ -8,7 +8,8 @@ import { registerAdminCommands } from './admin-commands.js';
 import { auditMonitor } from './audit-monitor.js';
 import { auditVerify } from './audit-verify.js';
 import { ResumeError } from './resumable.js';
-import { type ScreenRow, screenFile } from './screen-file.js';
+import { BulkCallError, bulkScreen } from './bulk.js';
+import { screenFile } from './screen-file.js';
 import { CSV_COLUMNS, submitFile } from './submit.js';
 import { type ChangePage, sync } from './sync.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -360,28 +361,45 @@ webhook
 
 program
   .command('screen')
-  .description('screen a file of values (a CSV with value, kind, network columns named in its header; or one value a line, or value,network) in batches; results to a CSV, resumable')
+  .description(
+    'screen a file of values through the bulk endpoint (POST /v1/screen): a CSV with value, kind, network columns named in its header, ' +
+      'one value a line, value,network lines, or NDJSON (one {"kind","value","network"} or {"fingerprint"} a line); results to a CSV, resumable. ' +
+      'With --fingerprints only fingerprints are sent: each value is canonicalised and hashed here, its parent domains and other screening keys too',
+  )
   .requiredOption('--in <file>', 'values to screen')
-  .requiredOption('--out <file>', 'results CSV (appended; an interrupted run resumes)')
+  .requiredOption('--out <file>', 'results CSV (appended as answers arrive; an interrupted run resumes)')
   .addOption(new Option('--kind <kind>', 'indicator kind of a value whose row gives none').choices(['WALLET_ADDRESS', 'MERCHANT_ID', 'DOMAIN', 'URL']).default('WALLET_ADDRESS'))
   .option('--network <network>', 'network of a wallet address whose row gives none (detected otherwise)')
-  .addOption(new Option('--batch <n>', 'values per screenBatch call').argParser(positiveInt).default(10_000))
+  .option('--fingerprints', 'send only the fingerprints of the values (hashed here with the SPEC 3 rule), never the values')
+  .addOption(new Option('--batch <n>', 'rows per bulk call (each call streamed; results written as they arrive)').argParser(positiveInt).default(100_000))
   .addOption(keyOption())
   .addOption(urlOption())
   .addOption(audienceOption())
-  .action(async (opts: ApiOptions & { in: string; out: string; kind: string; network?: string; batch: number }) => {
-    const query =
-      'query($inputs: [ScreenInput!]!) { screenBatch(inputs: $inputs) { input kind network normalized valid error match matchedVia indicator { id status confidence category } } }';
-    const result = await runResumable(() => screenFile({
-      input: opts.in,
-      output: opts.out,
-      kind: opts.kind,
-      network: opts.network,
-      batch: opts.batch,
-      tty: Boolean(process.stderr.isTTY),
-      log: (line) => process.stderr.write(line + '\n'),
-      screenBatch: async (inputs) => ((await callGraphql(opts, query, { inputs })) as { screenBatch: ScreenRow[] }).screenBatch,
-    }));
+  .action(async (opts: ApiOptions & { in: string; out: string; kind: string; network?: string; batch: number; fingerprints?: boolean }) => {
+    const key = await readKey(opts.key);
+    let result: Awaited<ReturnType<typeof screenFile>>;
+    try {
+      result = await runResumable(() => screenFile({
+        input: opts.in,
+        output: opts.out,
+        kind: opts.kind,
+        network: opts.network,
+        batch: opts.batch,
+        fingerprints: Boolean(opts.fingerprints),
+        tty: Boolean(process.stderr.isTTY),
+        log: (line) => process.stderr.write(line + '\n'),
+        // A token of its own for each call.
+        bulk: (lines) => ({
+          async *[Symbol.asyncIterator]() {
+            yield* bulkScreen(opts.url, await signBearerToken(key, { audience: opts.audience, lifetimeSeconds: 60 }), lines);
+          },
+        }),
+      }));
+    } catch (err) {
+      // A refused call (error CODE: …) or a cut connection: what was answered is kept in --out.
+      process.stderr.write(err instanceof BulkCallError ? `error ${err.code}: ${err.message}\n` : `cordon: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`done: ${result.screened} screened, ${result.matches} matches${result.skipped ? `, ${result.skipped} from an earlier run` : ''}\n`);
   });
 

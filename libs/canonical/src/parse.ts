@@ -143,3 +143,34 @@ export function matchKeys(indicator: CanonicalIndicator): MatchKey[] {
   }
   return keys;
 }
+
+/** How a screening answer names the key that matched: matchKeys' ways, and an EVM chain's address as the ethereum one. */
+export type ScreeningVia = MatchVia | 'EVM_ADDRESS';
+
+export interface ScreeningKey {
+  fingerprint: string;
+  via: ScreeningVia;
+  canonical: string;
+}
+
+export type ScreeningKeys = { ok: true; indicator: CanonicalIndicator; keys: ScreeningKey[] } | { ok: false; error: string };
+
+/**
+ * What screening looks up for one value (SPEC 5), in priority order — the value's own key first,
+ * then nearer parents before farther: matchKeys, with the own key of an address given on another
+ * EVM chain named EVM_ADDRESS. Or, for a value that cannot be screened, the error screening
+ * answers: `field: reason (CODE)`. One rule for the service and for a member that screens by
+ * fingerprint only (`cordon screen --fingerprints` hashes these keys locally and sends only them).
+ */
+export function screeningKeys(kind: unknown, value: unknown, network?: unknown): ScreeningKeys {
+  const parsed = parse(kind, value, network);
+  if (!parsed.ok) {
+    return { ok: false, error: `${parsed.field}: ${parsed.message.replace(/^(value|network|kind|acquirer|mid|mcc|country|descriptor): /, '')} (${parsed.code})` };
+  }
+  const evm = Boolean(parsed.wallet?.evmAlias);
+  return {
+    ok: true,
+    indicator: parsed,
+    keys: matchKeys(parsed).map((k) => ({ fingerprint: k.fingerprint, via: k.via === 'EXACT' && evm ? 'EVM_ADDRESS' : k.via, canonical: k.canonical })),
+  };
+}

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { type MatchVia, matchKeys, parse } from '@app/canonical';
+import { type ScreeningVia, screeningKeys } from '@app/canonical';
 import { DataSource } from 'typeorm';
 import { type Caller, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
@@ -49,7 +49,7 @@ export interface ScreenInputValues {
   fingerprint?: string | null;
 }
 
-type Via = MatchVia | 'FINGERPRINT' | 'EVM_ADDRESS';
+type Via = ScreeningVia | 'FINGERPRINT';
 
 export interface ScreenOutcome {
   input: string;
@@ -355,16 +355,9 @@ function prepare(input: ScreenInputValues): Prepared {
   }
   if (input.kind == null) return invalid('kind: required with a value (or give a fingerprint alone)');
   if (input.value == null) return invalid('value: required with a kind (or give a fingerprint alone)');
-  const parsed = parse(input.kind, input.value, input.network ?? undefined);
-  if (!parsed.ok) {
-    const field = parsed.field === 'value' ? 'value' : parsed.field;
-    return invalid(`${field}: ${parsed.message.replace(/^(value|network|kind|acquirer|mid|mcc|country|descriptor): /, '')} (${parsed.code})`);
-  }
-  const keys: Prepared['keys'] = matchKeys(parsed).map((k) => ({
-    fingerprint: k.fingerprint,
-    via: k.via === 'EXACT' && parsed.wallet?.evmAlias ? 'EVM_ADDRESS' : k.via,
-    canonical: k.canonical,
-  }));
+  const screened = screeningKeys(input.kind, input.value, input.network ?? undefined);
+  if (!screened.ok) return invalid(screened.error);
+  const { indicator: parsed, keys } = screened;
   outcome.valid = true;
   outcome.network = parsed.network;
   outcome.normalized = parsed.canonical;
