@@ -4,6 +4,7 @@ import { siteFingerprint } from '@app/canonical';
 import { buildSchema, isObjectType } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { bulk } from '../support/bulk.js';
 import { newKey, type TestKey, tokenFor } from '../support/keys.js';
 import { type GraphqlResponse, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, type StatementInput } from '../support/statements.js';
@@ -146,6 +147,8 @@ interface Scenario {
   vars?: (c: Ctx) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Classifies an answer without errors; `ok` when absent. */
   pick?: (data: any, c: Ctx) => Outcome;
+  /** An HTTP endpoint beside GraphQL (HTTP_OPERATIONS): sends the request itself and classifies the answer. */
+  run?: (c: Ctx) => Promise<Outcome>;
   /** Acts on the caller itself: runs after everything else, one at a time. */
   last?: boolean;
   /** A deliberate guard rail, where BAD_USER_INPUT is the expected answer for a permitted caller. */
@@ -235,6 +238,18 @@ function scenarios(): Scenario[] {
   add('Query.screen', "another member's RED", SCREEN, { vars: () => ({ in: redInput() }), pick: (d) => present(d.screen.match) });
   add('Query.screenBatch', "another member's GREEN", SCREEN_BATCH, { vars: () => ({ in: [greenInput()] }), pick: (d) => present(d.screenBatch[0].match) });
   add('Query.screenBatch', "another member's RED", SCREEN_BATCH, { vars: () => ({ in: [redInput()] }), pick: (d) => present(d.screenBatch[0].match) });
+  // The bulk endpoint (issue 19): one line, answered as screenBatch; a refusal is an HTTP error
+  // whose body carries the code as GraphQL's does.
+  const bulkScreen = (input: () => Record<string, unknown>) => async (c: Ctx): Promise<Outcome> => {
+    const token = c.party ? await tokenFor(c.party.key, { audience: app.config.audience }) : undefined;
+    const answer = await bulk(app.url, `${JSON.stringify(input())}\n`, { token });
+    if (answer.status !== 200) return String(answer.lines[0]?.errors?.[0]?.extensions?.code ?? `HTTP ${answer.status}`);
+    const [line, last] = answer.lines;
+    if (!last?.summary) return String(last?.error?.code ?? 'ERROR');
+    return present(line.match);
+  };
+  add('POST /v1/screen', "another member's GREEN", '', { run: bulkScreen(greenInput) });
+  add('POST /v1/screen', "another member's RED", '', { run: bulkScreen(redInput) });
   const inBucket = (fingerprint: string) => (d: any) => present(d.screenByPrefix.some((m: { fingerprint: string }) => m.fingerprint === fingerprint));
   add('Query.screenByPrefix', "another member's GREEN", PREFIX, {
     vars: () => ({ p: other().green.fingerprint.slice(0, 8) }),
@@ -494,6 +509,7 @@ function contexts(): Ctx[] {
 }
 
 async function runOne(scenario: Scenario, c: Ctx): Promise<Outcome> {
+  if (scenario.run) return scenario.run(c);
   const variables = scenario.vars ? await scenario.vars(c) : {};
   const res = await app.gql(scenario.query, variables, c.party ? c.party.key : null);
   if (res.errors?.length) return String(res.errors[0].extensions?.code ?? 'ERROR');
@@ -622,6 +638,9 @@ async function subscriptionOutcomes(ctxs: Ctx[]): Promise<Record<(typeof SUBSCRI
 // ---------------------------------------------------------------------------------------------
 
 const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'];
+/** Endpoints beside GraphQL that answer per caller (README "HTTP"). */
+const HTTP_OPERATIONS = ['POST /v1/screen'];
+const isHttp = (op: string) => HTTP_OPERATIONS.includes(op);
 
 function schemaOperations(): string[] {
   const schema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
@@ -636,11 +655,13 @@ function schemaOperations(): string[] {
     if (!type || !isObjectType(type) || !type.getFields()[fieldName]) throw new Error(`${field} is not in schema.graphql`);
     ops.push(field);
   }
+  ops.push(...HTTP_OPERATIONS);
   return sortOps(ops);
 }
 
 function sortOps(ops: string[]): string[] {
   const rank = (op: string) => {
+    if (isHttp(op)) return ROOT_TYPES.length + 1;
     const i = ROOT_TYPES.indexOf(op.split('.')[0]);
     return i < 0 ? ROOT_TYPES.length : i;
   };
@@ -681,7 +702,8 @@ function renderDocs(matrix: Matrix): string {
     '<!-- Generated from test/authz/expected.json by test/e2e/authz-matrix.e2e-spec.ts: do not edit by hand. -->',
     '',
     'What the service answers to every operation of `schema.graphql` (and to the fields whose answer depends on who',
-    'asks), for each caller, as `test/e2e/authz-matrix.e2e-spec.ts` measures it over HTTP with real signed tokens. The',
+    'asks, and to the HTTP endpoints beside GraphQL), for each caller, as `test/e2e/authz-matrix.e2e-spec.ts` measures',
+    'it over HTTP with real signed tokens. The',
     'test fails when the service, the schema, `test/authz/expected.json` or this file disagree;',
     '`UPDATE_AUTHZ=1 node --experimental-vm-modules node_modules/jest/bin/jest.js test/e2e/authz-matrix` rewrites the',
     'JSON and this file from what the service answers (review the diff against SPEC section 1).',
@@ -702,7 +724,8 @@ function renderDocs(matrix: Matrix): string {
     ['Queries', (op) => op.startsWith('Query.')],
     ['Mutations', (op) => op.startsWith('Mutation.')],
     ['Subscriptions', (op) => op.startsWith('Subscription.')],
-    ['Fields', (op) => !ROOT_TYPES.includes(op.split('.')[0])],
+    ['Fields', (op) => !isHttp(op) && !ROOT_TYPES.includes(op.split('.')[0])],
+    ['HTTP endpoints', isHttp],
   ];
   for (const [title, belongs] of groups) {
     const ops = Object.keys(matrix.operations).filter(belongs);
@@ -711,7 +734,7 @@ function renderDocs(matrix: Matrix): string {
     out.push(`| Operation | Target | ${matrix.callers.map(header).join(' | ')} |`);
     out.push(`| --- | --- | ${matrix.callers.map(() => '---').join(' | ')} |`);
     for (const op of ops) {
-      const name = ROOT_TYPES.includes(op.split('.')[0]) ? op.slice(op.indexOf('.') + 1) : op;
+      const name = !isHttp(op) && ROOT_TYPES.includes(op.split('.')[0]) ? op.slice(op.indexOf('.') + 1) : op;
       for (const [target, row] of Object.entries(matrix.operations[op])) {
         out.push(`| \`${name}\` | ${target} | ${matrix.callers.map((c) => CELL[row[c]] ?? row[c]).join(' | ')} |`);
       }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { PrefixSet, prefixHalves } from './index.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -72,6 +73,36 @@ describe('PrefixSet: listed fingerprints by their first 8 bytes (issue 19)', () 
     const set = PrefixSet.of(edge);
     for (const f of edge) expect(set.mayContain(f)).toBe(true);
     for (const p of ['fffffffffffffffe', '8000000000000001', '0000000000000001', '0000000200000000']) expect(set.mayContain(p + '0'.repeat(48))).toBe(false);
+  });
+
+  it('property: after any sequence of builds, adds and catch-ups, it answers exactly as a Set of the 8-byte prefixes added', () => {
+    // Prefixes from a small pool (edges of the unsigned order included), so that repeats, equal
+    // high halves and merges of the recent buffer happen often.
+    const pool = ['0000000000000000', 'ffffffffffffffff', '8000000000000000', '7fffffff00000001', ...Array.from({ length: 60 }, () => randomBytes(8).toString('hex'))];
+    const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
+    const fingerprint = fc.oneof(fc.tuple(fc.constantFrom(...pool), hex(48)).map(([p, rest]) => p + rest), hex(64));
+    // Large catch-ups too, so that the recent buffer is merged into the base (past 4,096 keys).
+    const op = fc.oneof(
+      fc.record({ add: fingerprint }),
+      fc.record({ addMany: fc.array(fingerprint, { maxLength: 40 }) }),
+      fc.record({ addMany: fc.array(fingerprint, { minLength: 1000, maxLength: 3000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fingerprint, { maxLength: 300 }), fc.array(op, { maxLength: 12 }), (initial, ops) => {
+        const set = PrefixSet.of(initial);
+        const model = new Set(initial.map((f) => f.slice(0, 16)));
+        for (const o of ops) {
+          const added = 'add' in o ? [o.add] : o.addMany;
+          if ('add' in o) set.add(o.add);
+          else set.addMany(o.addMany);
+          for (const f of added) model.add(f.slice(0, 16));
+          if (set.size !== model.size) return false;
+        }
+        const probes = [...pool, ...model, ...Array.from({ length: 200 }, () => randomBytes(8).toString('hex'))];
+        return probes.every((p) => set.mayContain(p + '0'.repeat(48)) === model.has(p));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('refuses what is not a fingerprint', () => {

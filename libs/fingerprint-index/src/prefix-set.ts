@@ -156,7 +156,12 @@ export class PrefixSet {
     }
     if (fresh.length === 0) return;
     if (fresh.length < 16) {
-      for (const f of fresh) this.insert(f);
+      // One by one, each checked again: `fresh` may repeat a prefix (a catch-up listing one twice).
+      for (const f of fresh) {
+        const hi = Number(f >> 32n);
+        const lo = Number(f & 0xffffffffn);
+        if (!contains(this.baseWords, this.base.length, hi, lo) && !contains(this.recentWords, this.recentCount, hi, lo)) this.insert(f);
+      }
       return;
     }
     const added = sortedUnique(BigUint64Array.from(fresh));
