@@ -760,6 +760,11 @@ export async function runScreeningBench(): Promise<void> {
           const rates = (rounds: LoadRound[]) => rounds.map((r) => r.screen.requests.average);
           out.write(`  ${s.indicators.toLocaleString()}: single screen: ${show(ratios(rates(s.singleRounds), rates(base.singleRounds)))} of the ${base.indicators.toLocaleString()} rate\n`);
         }
+        if (s.bulkRounds && base.bulkRounds) {
+          for (const kind of ['values', 'fingerprints'] as const) {
+            out.write(`  ${s.indicators.toLocaleString()}: POST /v1/screen, ${kind}: ${show(ratios(s.bulkRounds.map((r) => r[kind].rate), base.bulkRounds.map((r) => r[kind].rate)))} of the ${base.indicators.toLocaleString()} rate\n`);
+          }
+        }
         if (s.rawRuns.length > 0) out.write(`  ${s.indicators.toLocaleString()}: raw SQL = ANY: ${show(ratios(s.rawRuns.map((r) => r.any), base.rawRuns.map((r) => r.any)))} of the ${base.indicators.toLocaleString()} rate\n`);
         out.write(`  ${s.indicators.toLocaleString()}: memory ${s.memoryMiB?.toFixed(0)} MiB vs ${base.memoryMiB?.toFixed(0)} MiB\n`);
       }

@@ -64,9 +64,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** The bench servers' CORDON_METRICS_TOKEN (GET /metrics needs it). */
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef0123456789';
+
 /** A gauge or counter of a server's /metrics (NaN when absent). */
 export async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } })).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : Number.NaN;
 }
@@ -97,6 +100,7 @@ export async function startBenchServer(
     // One principal drives thousands of requests a second here on purpose.
     CORDON_RATE_LIMIT: '0',
     CORDON_AUTH_FAILURE_LIMIT: '0',
+    CORDON_METRICS_TOKEN: BENCH_METRICS_TOKEN,
     ...extraEnv,
   };
   const launch = (more: Record<string, string> = {}) => spawnServer(path.join(build.root, 'dist/apps/api/src/main.js'), '/health', { ...env, ...more });

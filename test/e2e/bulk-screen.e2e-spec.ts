@@ -159,7 +159,7 @@ describe('POST /v1/screen: bulk screening, streamed (issue 19)', () => {
     expect(byLine.get(5)).toMatchObject({ valid: false, input: 'a.example', error: expect.stringMatching(/^colour: unknown field/) });
     expect(byLine.get(6)).toMatchObject({ valid: false, error: 'value: must be a string or null' });
     expect(byLine.get(7)).toMatchObject({ valid: false, error: 'line: longer than 8192 bytes (CORDON_BULK_MAX_LINE_BYTES)' });
-    expect(byLine.get(8)).toMatchObject({ valid: false, error: expect.stringMatching(/^kind: /) });
+    expect(byLine.get(8)).toMatchObject({ valid: false, kind: null, error: expect.stringMatching(/^kind: /) }); // not a kind: not echoed as one
     expect(byLine.get(9)).toMatchObject({ valid: true, match: true, matchedVia: 'FINGERPRINT' });
     expect(answer.lines.at(-1).summary).toMatchObject({ lines: 8, results: 8, matches: 2 });
   });
@@ -227,6 +227,60 @@ describe('POST /v1/screen: bulk screening, streamed (issue 19)', () => {
     // What was sent before the principal was disabled is answered; nothing after it.
     expect(answer.lines.length - 1).toBeGreaterThan(0);
     expect(answer.lines.length - 1).toBeLessThanOrEqual(10_000);
+    // The rest of the refused body is drained: the kept-alive connection (the agent hands it to
+    // the next request once the upload has ended) answers the next call.
+    await new Promise((r) => setTimeout(r, 2000));
+    const next = await bulk(app.url, ndjson([{ kind: 'WALLET_ADDRESS', network: 'ethereum', value: listed }]), { token: await token(processor) });
+    expect(next.lines.map((l) => l.match ?? l.summary?.matches)).toEqual([true, 1]);
+  }, 60_000);
+
+  it('roles changed mid-stream: the answer stops with FORBIDDEN once the principal may no longer screen', async () => {
+    const principal = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER', 'CONTRIBUTOR']);
+    const line = () => `${JSON.stringify({ fingerprint: randomBytes(32).toString('hex') })}\n`;
+    async function* lines() {
+      yield Array.from({ length: 10_000 }, line).join('');
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 30_000; i++) yield line();
+    }
+    const answer = await bulk(app.url, lines(), {
+      token: await token(principal),
+      after: {
+        lines: 1,
+        run: async () => {
+          const res = await app.gql('mutation($id: ID!, $r: [Role!]!) { setPrincipalRoles(id: $id, roles: $r) { id } }', { id: principal.principalId, r: ['CONTRIBUTOR'] });
+          expect(res.errors).toBeUndefined();
+        },
+      },
+    });
+    const last = answer.lines.at(-1);
+    expect(last).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringMatching(/^requires one of the roles SCREENER, CURATOR/), results: answer.lines.length - 1 } });
+    expect(answer.lines.length - 1).toBeGreaterThan(0);
+    expect(answer.lines.length - 1).toBeLessThanOrEqual(10_000);
+    // Answered in order, nothing skipped before the refusal.
+    expect(answer.lines.slice(0, -1).map((r) => r.line)).toEqual(Array.from({ length: answer.lines.length - 1 }, (_, i) => i + 1));
+    const denied = await superuserQuery<{ n: string }>(app.db, `SELECT count(*) AS n FROM audit_event WHERE action = 'access.denied' AND actor_principal_id = $1`, [principal.principalId]);
+    expect(Number(denied[0].n)).toBe(1);
+  }, 60_000);
+
+  it('over the rate limit: a new call is refused whole (429, Retry-After, retryAfterSeconds); a long call slows down instead of failing', async () => {
+    const limited = await startTestApp({ CORDON_RATE_LIMIT: '5' });
+    try {
+      const principal = await createMemberWithPrincipal(limited, 'CRYPTO_EXCHANGE', ['SCREENER']);
+      const signed = () => tokenFor(principal.key, { audience: limited.config.audience });
+      const line = () => `${JSON.stringify({ fingerprint: randomBytes(32).toString('hex') })}\n`;
+      // 100,000 lines: ten chunks, each after the first one more request against a limit of 5 a second.
+      const long = await bulk(limited.url, Array.from({ length: 100_000 }, line).join(''), { token: await signed() });
+      expect(long.status).toBe(200);
+      expect(long.lines.at(-1)).toEqual({ summary: { call: long.headers['cordon-call-id'], lines: 100_000, results: 100_000, matches: 0 } });
+      const calls = [];
+      for (let i = 0; i < 10; i++) calls.push(await bulk(limited.url, line(), { token: await signed() }));
+      const refused = calls.find((a) => a.status === 429);
+      expect(refused).toBeDefined();
+      expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused!.lines[0].errors[0]).toEqual({ message: expect.any(String), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) } });
+    } finally {
+      await limited.stop();
+    }
   }, 60_000);
 
   it('describes itself: GET /v1/openapi.json', async () => {

@@ -2,6 +2,7 @@ import { type ChildServer, spawnServer } from '../support/child-server.js';
 import { superuserQuery } from '../support/database.js';
 import { type TestKey, tokenFor } from '../support/keys.js';
 import { createMemberWithPrincipal, type GraphqlResponse, post, startTestApp, type TestApp } from '../support/server.js';
+import { metricsText } from '../support/metrics.js';
 
 const SCREEN = `query { screen(input: { kind: DOMAIN, value: "example.org" }) { valid } }`;
 
@@ -52,7 +53,7 @@ describe('remembered keys follow every credential change', () => {
 
   /** cordon_auth_key_reads_total{source} of a process. */
   async function keyReads(url: string): Promise<{ memory: number; database: number }> {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await metricsText(url);
     const count = (source: string) => Number(new RegExp(`^cordon_auth_key_reads_total\\{source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
     return { memory: count('memory'), database: count('database') };
   }

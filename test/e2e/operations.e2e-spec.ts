@@ -9,6 +9,7 @@ import { newKey, tokenFor } from '../support/keys.js';
 import { createMemberWithPrincipal, post, startTestApp, type TestApp } from '../support/server.js';
 import { SUBMIT, statement } from '../support/statements.js';
 import { MIGRATIONS } from '@app/database';
+import { fetchMetrics, metricsText } from '../support/metrics.js';
 
 const SCREEN = 'query($v: String!) { screen(input: { kind: WALLET_ADDRESS, network: "ethereum", value: $v }) { match } }';
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
@@ -47,14 +48,14 @@ describe('operations: readiness and metrics', () => {
 
   it('GET /metrics counts requests per operation, screening keys and hits, statements by outcome, the audit log and the pool', async () => {
     const exchange = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER', 'CONTRIBUTOR']);
-    const before = await (await fetch(`${app.url}/metrics`)).text();
+    const before = await metricsText(app.url);
     const listed = address(0xabc);
     const sub = await app.gql(SUBMIT, { jws: await statement(exchange.key, { iss: exchange.principalId, indicator: { kind: 'WALLET_ADDRESS', network: 'ethereum', value: listed } }) }, exchange.key);
     expect(sub.errors).toBeUndefined();
     const bad = await app.gql(SUBMIT, { jws: 'not.a.jws' }, exchange.key);
     expect(bad.errors?.[0].extensions?.code).toBeDefined();
     for (const v of [address(1), address(2), address(3)]) expect((await app.gql(SCREEN, { v }, exchange.key)).errors).toBeUndefined();
-    const res = await fetch(`${app.url}/metrics`);
+    const res = await fetchMetrics(app.url);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     const grew = (name: string, labels = '') => (metric(text, name, labels) ?? 0) - (metric(before, name, labels) ?? 0);
@@ -66,6 +67,32 @@ describe('operations: readiness and metrics', () => {
     expect(metric(text, 'cordon_audit_log_size')).toBe(Number(size));
     expect(metric(text, 'cordon_db_pool_connections', 'state="total"')).toBeGreaterThan(0);
     expect(text).toContain('cordon_process_resident_memory_bytes');
+  });
+
+  it('GET /metrics is for the operator’s scraper only: without CORDON_METRICS_TOKEN as bearer it answers nothing, and without the setting it is off', async () => {
+    // Counters of every member's activity (statements accepted, keys the screening index let
+    // through to SQL) must not reach a member, who shares the port.
+    const member = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    const refusals = [
+      await fetch(`${app.url}/metrics`),
+      await fetchMetrics(app.url, 'not-the-token-not-the-token-not-the-token'),
+      await fetchMetrics(app.url, await tokenFor(member.key, { audience: app.config.audience })),
+    ];
+    for (const res of refusals) {
+      expect(res.status).toBe(401);
+      const body = await res.text();
+      expect(body).not.toContain('cordon_');
+      expect(JSON.parse(body).errors[0]).toEqual({ message: expect.stringContaining('CORDON_METRICS_TOKEN'), extensions: { code: 'UNAUTHENTICATED' } });
+    }
+    expect((await fetchMetrics(app.url)).status).toBe(200);
+    const off = await startTestApp({ CORDON_METRICS_TOKEN: '' });
+    try {
+      const res = await fetchMetrics(off.url);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(await res.text()).errors[0]).toEqual({ message: expect.stringContaining('GET /metrics is off'), extensions: { code: 'FORBIDDEN' } });
+    } finally {
+      await off.stop();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { superuserQuery } from '../support/database.js';
 import { type TestKey, tokenFor } from '../support/keys.js';
 import { createMemberWithPrincipal, post, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+import { metricsText } from '../support/metrics.js';
 
 type Party = { memberId: string; principalId: string; key: TestKey };
 
@@ -11,7 +12,7 @@ const SCREEN = 'query($i: ScreenInput!) { screen(input: $i) { match indicator { 
 const BATCH = 'query($i: [ScreenInput!]!) { screenBatch(inputs: $i) { match indicator { id } } }';
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : NaN;
 }

@@ -5,6 +5,7 @@ import { newKey, tokenFor } from '../support/keys.js';
 import { directoryCounts } from '../support/refusals.js';
 import { createMemberWithPrincipal, type GraphqlResponse, post, startTestApp, type TestApp } from '../support/server.js';
 import { nextAddress, statement, SUBMIT } from '../support/statements.js';
+import { metricsText } from '../support/metrics.js';
 
 type Party = Awaited<ReturnType<typeof createMemberWithPrincipal>>;
 
@@ -65,11 +66,11 @@ async function auditSize(app: TestApp): Promise<number> {
 
 /** The distinct `operation` labels of cordon_graphql_requests_total in GET /metrics. */
 async function operationLabels(app: TestApp): Promise<Set<string>> {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const text = await metricsText(app.url);
   return new Set([...text.matchAll(/^cordon_graphql_requests_total\{[^}]*operation="([^"]*)"/gm)].map((m) => m[1]));
 }
 async function requestCount(app: TestApp, operation: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const text = await metricsText(app.url);
   const line = text.split('\n').find((l) => l.startsWith('cordon_graphql_requests_total{') && l.includes(`operation="${operation}"`) && l.includes(`outcome="${outcome}"`));
   return line ? Number(line.split(' ').pop()) : 0;
 }

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import { startServer, type CordonServer } from '../../apps/api/src/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { newKey, type TestKey, tokenFor } from './keys.js';
+import { METRICS_TOKEN } from './metrics.js';
 
 export interface GraphqlResponse<T = Record<string, any>> {
   status: number;
@@ -49,6 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       // Suites send many refused tokens and bursts of requests on purpose; the limits have their own tests.
       CORDON_RATE_LIMIT: '100000',
       CORDON_AUTH_FAILURE_LIMIT: '100000',
+      CORDON_METRICS_TOKEN: METRICS_TOKEN,
       ...env,
       ...extra,
     });

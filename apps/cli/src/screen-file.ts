@@ -143,7 +143,7 @@ function readRows(text: string, options: Pick<ScreenFileOptions, 'input' | 'kind
  * (other fields ignored; --kind and --network fill a line that gives none). A line that is not a
  * JSON object is that row's error.
  */
-function readNdjson(text: string, options: Pick<ScreenFileOptions, 'kind' | 'network'>, send: (input: ScreenInput) => Row): Row[] {
+function readNdjson(text: string, options: Pick<ScreenFileOptions, 'kind' | 'network' | 'fingerprints'>, send: (input: ScreenInput) => Row): Row[] {
   const rows: Row[] = [];
   text
     .replace(/^\uFEFF/, '')
@@ -164,6 +164,11 @@ function readNdjson(text: string, options: Pick<ScreenFileOptions, 'kind' | 'net
       const { kind, value, network, fingerprint } = o as Record<string, unknown>;
       const str = (v: unknown) => (typeof v === 'string' ? v : v == null ? undefined : JSON.stringify(v));
       if (fingerprint != null) {
+        if (options.fingerprints && (kind != null || value != null || network != null)) {
+          // --fingerprints sends nothing but fingerprints: refused here, in the service's words.
+          rows.push({ send: [], row: () => refusedRow(str(fingerprint) ?? '', '', '', 'fingerprint: give a fingerprint alone, or kind and value without it') });
+          return;
+        }
         // As given: the service names what is wrong with it (a fingerprint with a value, say).
         rows.push(asIs({ fingerprint: str(fingerprint), ...(kind != null ? { kind: str(kind) } : {}), ...(value != null ? { value: str(value) } : {}), ...(network != null ? { network: str(network) } : {}) }));
         return;

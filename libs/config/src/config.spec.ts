@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     [{ CORDON_KEY_ENCRYPTION_KEY: 'short' }, 'CORDON_KEY_ENCRYPTION_KEY', /32 random bytes/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ CORDON_MAX_BODY_BYTES: '5' }, 'CORDON_MAX_BODY_BYTES', /between/],
+    [{ CORDON_METRICS_TOKEN: 'short' }, 'CORDON_METRICS_TOKEN', /at least 32/],
+    [{ CORDON_SCREEN_INDEX: 'maybe' }, 'CORDON_SCREEN_INDEX', /one of/],
   ])('refuses %j naming the setting', (env, setting, reason) => {
     const err = refusal(env as Record<string, string>);
     expect(err.setting).toBe(setting);
@@ -40,6 +42,11 @@ describe('loadConfig', () => {
   it('never echoes a DATABASE_URL, which may carry a password', () => {
     const err = refusal({ DATABASE_URL: 'postgres://user:hunter2@/x y' });
     expect(err.message).not.toContain('hunter2');
+  });
+
+  it('never echoes a CORDON_METRICS_TOKEN', () => {
+    const err = refusal({ CORDON_METRICS_TOKEN: 'secret with spaces that is long enough to pass' });
+    expect(err.message).not.toContain('secret with');
   });
 
   it('never echoes the private part of a bootstrap JWK', () => {

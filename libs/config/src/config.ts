@@ -54,6 +54,8 @@ export interface CordonConfig {
   screenIndex: boolean;
   /** POST /v1/screen: longest line, most lines and most bytes of one call (CORDON_BULK_MAX_LINE_BYTES, CORDON_BULK_MAX_LINES, CORDON_BULK_MAX_BYTES). */
   bulk: { maxLineBytes: number; maxLines: number; maxBytes: number };
+  /** The bearer token GET /metrics requires (CORDON_METRICS_TOKEN); unset: /metrics is off. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -234,5 +236,16 @@ export function loadConfig(env: Env = process.env): CordonConfig {
       maxLines: intSetting(env, 'CORDON_BULK_MAX_LINES', 100_000_000, 1, 1_000_000_000),
       maxBytes: intSetting(env, 'CORDON_BULK_MAX_BYTES', 16 * 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
     },
+    metricsToken: metricsToken(env),
   };
+}
+
+/** CORDON_METRICS_TOKEN: a secret of at least 32 printable characters (never echoed). */
+function metricsToken(env: Env): string | undefined {
+  const token = env.CORDON_METRICS_TOKEN?.trim();
+  if (!token) return undefined;
+  if (token.length < 32 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('CORDON_METRICS_TOKEN', 'must be at least 32 printable ASCII characters without spaces (e.g. `cordon secret` makes one)');
+  }
+  return token;
 }

@@ -19,8 +19,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
     if (status >= 500 && status !== HttpStatus.SERVICE_UNAVAILABLE) this.logger.error({ err: exception }, 'request failed');
+    // JSON whatever the route had set (GET /metrics sets text/plain before it may refuse).
+    reply.header('content-type', 'application/json; charset=utf-8');
     if (status === HttpStatus.SERVICE_UNAVAILABLE && exception instanceof HttpException) {
       return reply.status(status).send(exception.getResponse());
+    }
+    // A refusal already in the GraphQL error shape (a route's own code and message).
+    const own = exception instanceof HttpException ? exception.getResponse() : undefined;
+    if (status < 500 && own !== null && typeof own === 'object' && Array.isArray((own as { errors?: unknown }).errors)) {
+      return reply.status(status).send(own);
     }
     const [code, message] =
       status === HttpStatus.PAYLOAD_TOO_LARGE

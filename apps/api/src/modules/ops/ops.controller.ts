@@ -1,7 +1,10 @@
-import { Controller, Get, Header, HttpCode, HttpException, HttpStatus, type OnApplicationShutdown } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Header, Headers, HttpCode, HttpException, HttpStatus, Inject, type OnApplicationShutdown } from '@nestjs/common';
+import type { CordonConfig } from '@app/config';
 import { MIGRATIONS } from '@app/database';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/access.decorator.js';
+import { CONFIG } from '../../common/tokens.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Readiness and metrics for operators (liveness is GET /health). */
@@ -12,6 +15,7 @@ export class OpsController implements OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly config: CordonConfig,
   ) {}
 
   onApplicationShutdown(): void {
@@ -36,11 +40,24 @@ export class OpsController implements OnApplicationShutdown {
     return { status: 'ready', migrations: applied.length, pid: process.pid };
   }
 
-  /** Prometheus text format. */
+  /**
+   * Prometheus text format, for the operator's scraper only: `Authorization: Bearer
+   * <CORDON_METRICS_TOKEN>`. Counters of what every member did (statements accepted, keys the
+   * screening index let through to SQL, listed fingerprints) are not for members, who share the
+   * port; without the setting /metrics is off.
+   */
   @Get('metrics')
   @Public()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): Promise<string> {
+  metricsText(@Headers('authorization') authorization?: string): Promise<string> {
+    const expected = this.config.metricsToken;
+    const error = (status: HttpStatus, code: string, message: string) => new HttpException({ errors: [{ message, extensions: { code } }] }, status);
+    if (!expected) throw error(HttpStatus.FORBIDDEN, 'FORBIDDEN', 'GET /metrics is off: set CORDON_METRICS_TOKEN and send it as `Authorization: Bearer <token>`');
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '';
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(given), digest(expected))) {
+      throw error(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'GET /metrics needs `Authorization: Bearer <CORDON_METRICS_TOKEN>`');
+    }
     return this.metrics.registry.metrics();
   }
 }

@@ -53,7 +53,7 @@ const resultLine = {
     valid: { type: 'boolean' },
     error: { ...nullableString, description: 'Why the line is invalid: the field and the reason. One bad line never fails the call.' },
     match: { type: 'boolean' },
-    matchedVia: { ...nullableString, enum: ['EXACT', 'FINGERPRINT', 'EVM_ADDRESS', 'PARENT_DOMAIN', 'URL_DOMAIN', null] },
+    matchedVia: { ...nullableString, enum: ['EXACT', 'FINGERPRINT', 'EVM_ADDRESS', 'PARENT_DOMAIN', 'URL_DOMAIN', 'STANDARD_ADDRESS', null] },
     matchedValue: nullableString,
     pending: { type: 'boolean' },
     disputed: { type: 'boolean' },

@@ -54,6 +54,8 @@ class BulkError extends Error {
     readonly status = 400,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    /** more `extensions` of the whole-call error body (GraphQL's, e.g. retryAfterSeconds) */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -128,7 +130,7 @@ export class BulkScreen {
       if (err instanceof GraphQLError) {
         const http = err.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
         const retry = err.extensions.retryAfterSeconds;
-        throw new BulkError(String(err.extensions.code), err.message, http?.status ?? 400, undefined, retry ? { 'retry-after': String(retry) } : {});
+        throw new BulkError(String(err.extensions.code), err.message, http?.status ?? 400, undefined, retry ? { 'retry-after': String(retry) } : {}, retry ? { retryAfterSeconds: retry } : {});
       }
       throw err;
     }
@@ -147,7 +149,7 @@ export class BulkScreen {
       .code(e.status)
       .headers(e.headers)
       .header('content-type', 'application/json; charset=utf-8')
-      .send({ errors: [{ message: e.field ? `${e.field}: ${e.message}` : e.message, extensions: { code: e.code, ...(e.field ? { field: e.field } : {}) } }] });
+      .send({ errors: [{ message: e.field ? `${e.field}: ${e.message}` : e.message, extensions: { code: e.code, ...(e.field ? { field: e.field } : {}), ...e.extensions } }] });
   }
 
   private internal(err: unknown): BulkError {
@@ -160,8 +162,8 @@ export class BulkScreen {
     const body = request.raw;
     const limits = this.config.bulk;
     let bytes = 0;
-    // CORDON_REQUEST_TIMEOUT_MS without a byte read (a client that stopped sending, or stopped
-    // reading the answer, so that its body is no longer read): the connection is closed.
+    // CORDON_REQUEST_TIMEOUT_MS without progress — no byte of the body read and no answer taken
+    // (a client that stopped sending, or stopped reading the answer): the connection is closed.
     const idle = this.config.requestTimeoutMs;
     const timer = setTimeout(() => body.socket?.destroy(), idle);
     const counted = (async function* () {
@@ -174,21 +176,32 @@ export class BulkScreen {
       }
     })();
     const source = format === 'csv' ? csvItems(counted, limits.maxLineBytes) : ndjsonItems(counted, limits.maxLineBytes);
-    const ahead: Promise<Buffer>[] = [];
+    const ahead: Promise<ChunkAnswer>[] = [];
     let part = 0;
     let lines = 0;
     let results = 0;
     let matches = 0;
     let events = 0;
-    const screen = (items: Item[]): Promise<Buffer> => {
-      const answer = this.chunk(caller, call, part++, items).then((chunk) => {
-        results += chunk.results;
-        matches += chunk.matches;
-        events += chunk.event ? 1 : 0;
-        return chunk.text;
-      });
+    const state = { denied: false };
+    const screen = (items: Item[]): Promise<ChunkAnswer> => {
+      const answer = this.chunk(caller, call, part++, items, state);
       answer.catch(() => undefined); // awaited in order below
       return answer;
+    };
+    // Counted as they are sent, in order: `results` of an error line is what the client got.
+    let chunkFailed = false;
+    const take = async (): Promise<Buffer> => {
+      let chunk: ChunkAnswer;
+      try {
+        chunk = await ahead.shift()!;
+      } catch (err) {
+        chunkFailed = true; // the chunks after it are not sent: the answer stays in input order
+        throw err;
+      }
+      results += chunk.results;
+      matches += chunk.matches;
+      events += chunk.event ? 1 : 0;
+      return chunk.text;
     };
     const input = source[Symbol.asyncIterator]();
     try {
@@ -210,11 +223,13 @@ export class BulkScreen {
       while (next || items.length > 0 || ahead.length > 0) {
         if (!next) {
           if (items.length > 0) send();
-          yield await ahead.shift()!;
+          yield await take();
+          timer.refresh();
           continue;
         }
         if (ahead.length > AHEAD) {
-          yield await ahead.shift()!;
+          yield await take();
+          timer.refresh();
           continue;
         }
         if (items.length > 0) flush ??= new Promise((resolve) => setTimeout(() => resolve('flush'), FLUSH_MS));
@@ -224,8 +239,10 @@ export class BulkScreen {
           ...(flush ? [flush] : []),
           ...(head ? [head.then(() => 'answer' as const, () => 'answer' as const)] : []),
         ]);
-        if (woke === 'answer') yield await ahead.shift()!;
-        else if (woke === 'flush') send();
+        if (woke === 'answer') {
+          yield await take();
+          timer.refresh();
+        } else if (woke === 'flush') send();
         else if (woke.done) next = null;
         else {
           next = read();
@@ -243,29 +260,43 @@ export class BulkScreen {
       this.metrics.bulkCalls.inc({ outcome: 'ok' });
       yield `${JSON.stringify({ summary: { call, lines, results, matches } })}\n`;
     } catch (err) {
-      // Answers already computed are sent (their events are committed); then the refusal.
-      for (const pending of ahead.splice(0)) {
+      // When the input failed (a limit, bad CSV), the chunks before it are answered (their events
+      // are committed); when a chunk failed, nothing after it is. Then the refusal.
+      while (!chunkFailed && ahead.length > 0) {
         try {
-          yield await pending;
+          yield await take();
+          timer.refresh();
         } catch {
           break;
         }
       }
+      ahead.splice(0);
       const e = err instanceof BulkError ? err : this.internal(err);
       this.metrics.bulkCalls.inc({ outcome: e.code });
       yield `${JSON.stringify({ error: { code: e.code, message: e.field ? `${e.field}: ${e.message}` : e.message, ...(e.field ? { field: e.field } : {}), results } })}\n`;
-      body.resume(); // the rest of the body is not read: drained and dropped
+      drainRest(body);
     } finally {
       clearTimeout(timer);
       void input.return?.(undefined).catch(() => undefined);
     }
   }
 
-  /** One chunk: standing re-checked (after the first), rate-limited, screened, answered as text. */
-  private async chunk(caller: Caller, call: string, part: number, items: Item[]): Promise<{ text: Buffer; results: number; matches: number; event: boolean }> {
+  /**
+   * One chunk: standing re-checked (after the first: the caller as it stands now, its roles
+   * included, is the one this chunk is screened for), rate-limited, screened, answered as text.
+   */
+  private async chunk(first: Caller, call: string, part: number, items: Item[], state: { denied: boolean }): Promise<ChunkAnswer> {
+    let caller = first;
     if (part > 0) {
-      const standing = await this.auth.standing(caller.kid);
+      const standing = await this.auth.standing(first.kid);
       if (!standing) throw new BulkError(ErrorCode.UNAUTHENTICATED, 'the key was revoked, its principal disabled or its member suspended during the call', 401);
+      if (!hasRole(standing, Role.SCREENER, Role.CURATOR)) {
+        const reason = `requires one of the roles ${Role.SCREENER}, ${Role.CURATOR} (the principal's roles changed during the call)`;
+        // One refusal on the record per call (the chunks screened ahead find it too).
+        if (!state.denied && (state.denied = true)) await this.audit.recordAlone({ action: 'access.denied', actor: standing, subjectId: null, data: { denied: [{ path: `POST ${BULK_PATH}`, reason }] } });
+        throw new BulkError(ErrorCode.FORBIDDEN, reason, 403);
+      }
+      caller = standing;
       await this.limits.wait(caller.principalId);
     }
     const inputs: ScreenInputValues[] = [];
@@ -289,6 +320,33 @@ export class BulkScreen {
     }
     return { text: text.done(), results: items.length, matches, event: inputs.length > 0 };
   }
+}
+
+/** Bytes of a refused call's body read and dropped, at most, before its connection is closed. */
+const DRAIN_MAX = 64 * 1024 * 1024;
+
+/**
+ * The rest of a refused call's body, read and dropped, so that the connection (kept alive, as the
+ * client may send its next request on it) reaches the next request. The body's iterator still
+ * holds a 'readable' listener, which makes resume() alone do nothing; the 'data' listener makes
+ * the stream flow as soon as that listener is released. A client still sending past DRAIN_MAX is
+ * disconnected instead.
+ */
+function drainRest(body: FastifyRequest['raw']): void {
+  let dropped = 0;
+  body.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_MAX) body.socket?.destroy();
+  });
+  body.resume();
+}
+
+interface ChunkAnswer {
+  text: Buffer;
+  results: number;
+  matches: number;
+  /** whether the chunk wrote an audit event (it screened at least one line) */
+  event: boolean;
 }
 
 function formatOf(contentType: string | undefined): 'ndjson' | 'csv' {

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { type ScreeningVia, screeningKeys } from '@app/canonical';
+import { INDICATOR_KINDS, type ScreeningVia, screeningKeys } from '@app/canonical';
 import { DataSource } from 'typeorm';
 import { type Caller, isCoordinator } from '../../common/caller.js';
 import { CordonException } from '../../common/cordon.exception.js';
@@ -325,7 +325,8 @@ async function prepareAll(inputs: ScreenInputValues[]): Promise<Prepared[]> {
 function prepare(input: ScreenInputValues): Prepared {
   const outcome: ScreenOutcome = {
     input: input.fingerprint ?? input.value ?? '',
-    kind: input.kind ?? null,
+    // Only a kind is echoed as one (the bulk endpoint takes any string; GraphQL's enum never does).
+    kind: input.kind != null && (INDICATOR_KINDS as readonly string[]).includes(input.kind) ? input.kind : null,
     network: input.network ?? null,
     normalized: null,
     fingerprint: null,
