@@ -204,23 +204,35 @@ describe('POST /v1/screen: bulk screening, streamed (issue 19)', () => {
     expect(await count()).toBe(screens);
   });
 
-  it('a principal disabled mid-stream: the answer stops with UNAUTHENTICATED after what was already screened', async () => {
-    const principal = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+  /**
+   * A 40,000-line call by `principal` whose standing changes mid-stream: the first 10,000 lines are
+   * sent at once and answered, then `change` runs (after the first answer line arrives) before
+   * the rest is sent.
+   */
+  async function changedMidStream(principal: Party, change: { query: string; variables: Record<string, unknown> }) {
     const line = () => `${JSON.stringify({ fingerprint: randomBytes(32).toString('hex') })}\n`;
     async function* lines() {
-      yield Array.from({ length: 10_000 }, line).join(''); // sent at once: the first chunk is answered…
-      await new Promise((r) => setTimeout(r, 1000)); // …and the principal disabled (after:) before the rest is sent
+      yield Array.from({ length: 10_000 }, line).join('');
+      await new Promise((r) => setTimeout(r, 1000));
       for (let i = 0; i < 30_000; i++) yield line();
     }
-    const answer = await bulk(app.url, lines(), {
+    return bulk(app.url, lines(), {
       token: await token(principal),
       after: {
         lines: 1,
         run: async () => {
-          const res = await app.gql('mutation($id: ID!) { disablePrincipal(id: $id, reason: "stolen laptop") { id } }', { id: principal.principalId });
+          const res = await app.gql(change.query, change.variables);
           expect(res.errors).toBeUndefined();
         },
       },
+    });
+  }
+
+  it('a principal disabled mid-stream: the answer stops with UNAUTHENTICATED after what was already screened', async () => {
+    const principal = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER']);
+    const answer = await changedMidStream(principal, {
+      query: 'mutation($id: ID!) { disablePrincipal(id: $id, reason: "stolen laptop") { id } }',
+      variables: { id: principal.principalId },
     });
     const last = answer.lines.at(-1);
     expect(last).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/disabled/), results: answer.lines.length - 1 } });
@@ -236,21 +248,9 @@ describe('POST /v1/screen: bulk screening, streamed (issue 19)', () => {
 
   it('roles changed mid-stream: the answer stops with FORBIDDEN once the principal may no longer screen', async () => {
     const principal = await createMemberWithPrincipal(app, 'CRYPTO_EXCHANGE', ['SCREENER', 'CONTRIBUTOR']);
-    const line = () => `${JSON.stringify({ fingerprint: randomBytes(32).toString('hex') })}\n`;
-    async function* lines() {
-      yield Array.from({ length: 10_000 }, line).join('');
-      await new Promise((r) => setTimeout(r, 1000));
-      for (let i = 0; i < 30_000; i++) yield line();
-    }
-    const answer = await bulk(app.url, lines(), {
-      token: await token(principal),
-      after: {
-        lines: 1,
-        run: async () => {
-          const res = await app.gql('mutation($id: ID!, $r: [Role!]!) { setPrincipalRoles(id: $id, roles: $r) { id } }', { id: principal.principalId, r: ['CONTRIBUTOR'] });
-          expect(res.errors).toBeUndefined();
-        },
-      },
+    const answer = await changedMidStream(principal, {
+      query: 'mutation($id: ID!, $r: [Role!]!) { setPrincipalRoles(id: $id, roles: $r) { id } }',
+      variables: { id: principal.principalId, r: ['CONTRIBUTOR'] },
     });
     const last = answer.lines.at(-1);
     expect(last).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringMatching(/^requires one of the roles SCREENER, CURATOR/), results: answer.lines.length - 1 } });
