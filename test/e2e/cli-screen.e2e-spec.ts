@@ -363,6 +363,19 @@ describe('cordon screen goes through POST /v1/screen; --fingerprints sends finge
       ['z', 'false', 'false', '', '', 'fingerprint: must be 64 hexadecimal digits'],
     ]);
 
+    // --fingerprints sends fingerprints only: a line with a fingerprint and a value is refused
+    // here, in the service's words, and its value never reaches the wire.
+    const mixed = path.join(dir, 'mixed.ndjson');
+    writeFileSync(mixed, `${JSON.stringify({ fingerprint: 'b'.repeat(64), value: 'secret-customer.example' })}\n${JSON.stringify({ kind: 'DOMAIN', value: 'a.fp-abuse.example.com' })}\n`);
+    proxy.requests.length = 0;
+    const mixedOut = path.join(dir, 'mixed-out.csv');
+    expect((await screen(mixed, mixedOut, ['--fingerprints'])).code).toBe(0);
+    expect(rowsOf(mixedOut).map((r) => [r.valid, r.match, r.error])).toEqual([
+      ['false', 'false', 'fingerprint: give a fingerprint alone, or kind and value without it'],
+      ['true', 'true', ''],
+    ]);
+    expect(proxy.requests.map((r) => r.body).join('\n')).not.toContain('secret-customer');
+
     // A key the service does not know: the call is refused as a whole, with its code; nothing screened.
     const stranger = path.join(dir, 'stranger.json');
     await cordon(['keygen', '--out', stranger]);
