@@ -6,6 +6,7 @@ import type { TestKey } from '../support/keys.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 import { statement, SUBMIT } from '../support/statements.js';
 import { cordon } from '../support/cli.js';
+import { generateSigningKey } from '@app/signing';
 
 
 /** A party that works with the CLI only: its key in a file made by `cordon keygen`, created by `cordon members|principals create`. */
@@ -160,12 +161,20 @@ describe('coordinators’ and administrators’ jobs with the CLI (issue 18.8)',
     exchange = { ...exchange, keyFile: newKey, key: keyOf(newKey) };
 
     // An administrator for another principal: add a public key, revoke the old kid.
+    // Its kid starts with "-" (one key in 64 does): the CLI must take it as the key id, not refuse it as an unknown option.
     const spare = path.join(dir, 'processor-spare.json');
-    const spareKid = JSON.parse((await cordon(['keygen', '--out', spare])).stdout).kid;
+    let spareJwk = await generateSigningKey('ES256');
+    while (!spareJwk.publicJwk.kid.startsWith('-')) spareJwk = await generateSigningKey('ES256');
+    writeFileSync(spare, JSON.stringify(spareJwk.privateJwk), { mode: 0o600 });
+    const spareKid = spareJwk.publicJwk.kid;
     expect((await json(adminKey, 'keys', 'add', processor.principalId, '--jwk', spare)).addPrincipalKey).toMatchObject({ kid: spareKid, status: 'ACTIVE' });
     expect(JSON.parse((await as(spare, 'me')).stdout).me.id).toBe(processor.principalId);
     expect((await json(adminKey, 'keys', 'revoke', spareKid, '--reason', 'spare not needed')).revokePrincipalKey).toMatchObject({ kid: spareKid, status: 'REVOKED', revokedReason: 'spare not needed' });
     expect((await as(spare, 'me')).code).toBe(2);
+    // What is not a key id is named before anything is sent.
+    const notKid = await as(adminKey, 'keys', 'revoke', '-x', '--reason', 'typo');
+    expect(notKid.code).toBe(1);
+    expect(notKid.stderr).toMatch(/<kid>: "-x" is not a key id/);
     const other = await as(adminKey, 'keys', 'rotate', '--new-key', spare, '--principal', processor.principalId);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/--old-kid: name the key to revoke/);

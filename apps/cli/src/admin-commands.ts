@@ -308,9 +308,12 @@ export function registerAdminCommands(program: Command, audit: Command, h: CliHe
     keys
       .command('revoke')
       .description('revoke a key (never a principal’s last active one)')
-      .argument('<kid>', 'the key id (RFC 7638 thumbprint)')
-      .requiredOption('--reason <text>', 'why, e.g. rotated, lost, compromised'),
+      .argument('<kid>', 'the key id (RFC 7638 thumbprint; one that starts with "-" is taken as it is)')
+      .requiredOption('--reason <text>', 'why, e.g. rotated, lost, compromised')
+      // A thumbprint is base64url and one in 64 starts with "-": without this it would be refused as an unknown option.
+      .allowUnknownOption(),
   ).action(async (kid: string, opts: Opts & { reason: string }) => {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(kid)) h.fail(kid.startsWith('--') ? `unknown option '${kid}'` : `<kid>: ${JSON.stringify(kid)} is not a key id (43 base64url characters, as \`cordon keys list\` shows)`);
     const data = await gql<{ revokePrincipalKey: Obj }>(opts, `mutation($kid: ID!, $reason: String!) { revokePrincipalKey(kid: $kid, reason: $reason) { ${KEY} } }`, { kid, reason: opts.reason });
     print(opts, data, () => fields(data.revokePrincipalKey));
   });
